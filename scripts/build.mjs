@@ -1,0 +1,29 @@
+// Bundles the entry points with esbuild and writes the .d.ts files with tsc.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  external: ['pako', 'commander'],
+  logLevel: 'warning',
+};
+
+await build({ ...common, entryPoints: { index: 'vm/index.ts' }, outdir: 'dist' });
+await build({
+  ...common,
+  entryPoints: { cli: 'vm/cli.ts' },
+  outdir: 'dist',
+  banner: { js: '#!/usr/bin/env node' },
+});
+chmodSync('dist/cli.js', 0o755);
+
+if (!process.argv.includes('--no-types')) {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
+}
