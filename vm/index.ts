@@ -1,0 +1,15 @@
+/**
+ * The public API of beamjs. Everything a library user imports comes from here.
+ */
+export { parseBeam, readChunks } from '../loader/beam_file.js';
+export type { BeamFile, Chunk, CodeHeader, ImportEntry, ExportEntry, LambdaEntry, LineTable } from '../loader/beam_file.js';
+export { decodeCode } from '../loader/code.js';
+export type { GenericInstr } from '../loader/code.js';
+export type { Operand } from '../loader/compact.js';
+export { GENERIC_OPS, MAX_OPCODE, genericOp, genericOpByName } from '../loader/genop.js';
+export type { GenericOp } from '../loader/genop.js';
+export { disasmErlang, disasmListing, DisasmError } from '../loader/disasm.js';
+export { BeamFormatError } from '../loader/errors.js';
+export { decodeEtf, encodeEtf } from '../loader/etf.js';
+export * from '../loader/eterm.js';
+export { writeTerm } from './text/write.js';
