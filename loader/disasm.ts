@@ -103,7 +103,7 @@ function resolved(ctx: Context, op: Operand): ETerm {
 }
 
 function unsigned(op: Operand | undefined): bigint {
-  if (op?.kind !== 'u') fail(`expected {u,N}, found ${op?.kind} ${JSON.stringify(op)}`);
+  if (op?.kind !== 'u') fail(`expected {u,N}, found ${op?.kind}`);
   return int(op.value);
 }
 
@@ -481,7 +481,7 @@ function showOperand(file: BeamFile, op: Operand, kind: string): string {
     case 'f':
       return op.value === 0 ? 'nofail' : `L${op.value}${entryNote(file, op.value, kind)}`;
     case 'h':
-      return `$${String.fromCodePoint(op.value)}`;
+      return op.value <= 0x10ffff ? `$${String.fromCodePoint(op.value)}` : `{h,${op.value}}`;
     case 'float':
       return writeTerm(op.value);
     case 'fr':
@@ -536,15 +536,12 @@ export function disasmListing(file: BeamFile): string {
   out.push(`exports: ${file.exports.map((e) => `${name(e.name)}/${e.arity}`).join(', ')}\n`);
   for (const ins of decodeCode(file)) {
     const opName = ins.op.name;
+    const args = ins.args.map((op, i) => showOperand(file, op, ins.op.kinds[i] ?? '*'));
     if (opName === 'label') {
-      out.push(`  L${(ins.args[0] as { value: number }).value}:\n`);
+      out.push(`  L${args[0]}:\n`);
       continue;
     }
-    if (opName === 'func_info') {
-      const [, f, arity] = ins.args as [Operand, { value: number }, { value: number }];
-      out.push(`\nfunction ${name(f.value)}/${arity.value}\n`);
-    }
-    const args = ins.args.map((op, i) => showOperand(file, op, ins.op.kinds[i] ?? '*'));
+    if (opName === 'func_info') out.push(`\nfunction ${args[1]}/${args[2]}\n`);
     out.push(`      ${args.length ? `${opName.padEnd(18)} ${args.join(', ')}` : opName}\n`);
   }
   return out.join('');
