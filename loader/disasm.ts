@@ -519,6 +519,7 @@ function showByKind(file: BeamFile, value: number, kind: string): string {
     const fun = file.lambdas[value];
     return fun ? `fun ${writeTerm(atomName(file, fun.name))}/${fun.arity}` : `lambda#${value}?`;
   }
+  if (kind === 'n' && value === 0) return 'no-location';
   if (kind === 'n' && file.lines) {
     const item = file.lines.items[value];
     if (!item) return `line#${value}?`;
