@@ -15,6 +15,7 @@ import type { Operand } from './compact.js';
 import type { BeamFile } from './beam_file.js';
 import { decodeCode, type GenericInstr } from './code.js';
 import { writeTerm } from '../vm/text/write.js';
+import { canonicalize, type HashEnv } from './eterm_hash.js';
 
 /** beam_disasm would have crashed on this input (the real snippet fails too). */
 export class DisasmError extends Error {
@@ -30,6 +31,8 @@ const tup = (...elements: ETerm[]): Tuple => new Tuple(elements);
 
 interface Context {
   readonly file: BeamFile;
+  /** VM state for ordering maps of more than 32 keys (atom indices); see eterm_hash.ts. */
+  readonly hashEnv?: HashEnv;
   /** Entry labels of functions → {M,F,A}. */
   readonly labels: Map<number, Tuple>;
 }
@@ -76,7 +79,8 @@ function raw(ctx: Context, op: Operand): ETerm {
     case 'literal': {
       const value = ctx.file.literals[op.index];
       if (value === undefined) fail(`literal index ${op.index} out of range`);
-      return typeof value === 'number' ? tup(A('float'), value) : tup(A('literal'), value);
+      if (typeof value === 'number') return tup(A('float'), value);
+      return tup(A('literal'), ctx.hashEnv ? canonicalize(value, ctx.hashEnv) : value);
     }
     case 'tr': {
       const type = ctx.file.types?.[op.typeIndex];
@@ -450,12 +454,21 @@ function entryLabels(file: BeamFile, functions: DisasmFunction[]): Map<number, T
   return labels;
 }
 
+export interface DisasmOptions {
+  /**
+   * The VM whose beam_disasm output is to be reproduced, where it matters:
+   * a literal map of more than 32 keys prints in the order of the VM's
+   * internal hash, which for atom keys depends on that VM's atom indices.
+   */
+  hashEnv?: HashEnv;
+}
+
 /** The beam_disasm-compatible text: `{function,N,A,Entry}.` then one `~w.` line per instruction. */
-export function disasmErlang(file: BeamFile): string {
+export function disasmErlang(file: BeamFile, options: DisasmOptions = {}): string {
   const ctx: Context = { file, labels: new Map() };
   const functions = splitFunctions(ctx, decodeCode(file));
   const labels = entryLabels(file, functions);
-  const full: Context = { file, labels };
+  const full: Context = { file, labels, ...(options.hashEnv ? { hashEnv: options.hashEnv } : {}) };
   const out: string[] = [];
   for (const fn of functions) {
     out.push(`${writeTerm(tup(A('function'), fn.name, int(fn.arity), int(fn.entry)))}.\n`);

@@ -15,7 +15,7 @@
  *   improper list  ImproperList    (items + a tail that is not a list)
  *   tuple          Tuple
  *   bitstring      Bitstring       (a binary when bitLength % 8 === 0)
- *   map            EMap            (entries kept in the order they were read)
+ *   map            EMap            (entries in the VM's iteration order, see eterm_hash.ts)
  *   pid/port/ref   Pid, Port, Ref
  *   fun            ExportFun, LocalFun
  */
@@ -86,7 +86,7 @@ export class Bitstring {
   }
 }
 
-/** A map; `keys[i]` maps to `values[i]`, in the order they were decoded. */
+/** A map; `keys[i]` maps to `values[i]`, in the order the real VM iterates (and ~w prints) them. */
 export class EMap {
   constructor(
     readonly keys: ETerm[],

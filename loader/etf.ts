@@ -40,6 +40,8 @@ import {
   type ETerm,
 } from './eterm.js';
 import { BeamFormatError } from './errors.js';
+import { FLATMAP_LIMIT, mapIterationOrder, VmDependentHash, type HashEnv } from './eterm_hash.js';
+import { compareMapKeys, mapKeyOrder } from './eterm_order.js';
 import type { ByteReader } from './reader.js';
 
 const VERSION = 131;
@@ -104,7 +106,13 @@ const utf8Encoder = new TextEncoder();
 // point, which OTP also accepts written as a comma.
 const FLOAT_TEXT = /^[+-]?[0-9]+[.,][0-9]+(?:[eE][+-]?[0-9]+)?$/;
 
-type DecodeOptions = { atomExists?: (name: string) => boolean; safe?: boolean; where?: string };
+type DecodeOptions = {
+  atomExists?: (name: string) => boolean;
+  safe?: boolean;
+  where?: string;
+  /** VM state the map hash needs for some keys (atoms' indices); see eterm_hash.ts. */
+  hashEnv?: HashEnv;
+};
 
 // ---------------------------------------------------------------------------
 // Decoding
@@ -162,6 +170,7 @@ class Decoder {
     private readonly context: string,
     private readonly safe: boolean,
     atomExists: ((name: string) => boolean) | undefined,
+    private readonly hashEnv: HashEnv = {},
   ) {
     this.pos = start;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -727,7 +736,7 @@ class Decoder {
         seen.add(id);
       }
     }
-    return new EMap(keys, values);
+    return canonicalOrder(keys, values, this.hashEnv);
   }
 }
 
@@ -809,12 +818,12 @@ function decodeAt(
   const safe = opts?.safe === true;
   if (start < end && bytes[start] === COMPRESSED) {
     const { data, next } = inflateTerm(bytes, start + 1, end, where, mustEnd);
-    const d = new Decoder(data, 0, data.length, where, 'in inflated data: ', safe, opts?.atomExists);
+    const d = new Decoder(data, 0, data.length, where, 'in inflated data: ', safe, opts?.atomExists, opts?.hashEnv);
     const term = d.readTerm();
     if (d.pos !== data.length) d.fail(`${data.length - d.pos} bytes left after the term`);
     return { term, next };
   }
-  const d = new Decoder(bytes, start, end, where, '', safe, opts?.atomExists);
+  const d = new Decoder(bytes, start, end, where, '', safe, opts?.atomExists, opts?.hashEnv);
   const term = d.readTerm();
   if (mustEnd && d.pos !== end) d.fail(`${end - d.pos} bytes left after the term`);
   return { term, next: d.pos };
@@ -826,7 +835,7 @@ function decodeAt(
  */
 export function decodeEtf(
   bytes: Uint8Array,
-  opts?: { atomExists?: (name: string) => boolean; safe?: boolean; where?: string },
+  opts?: DecodeOptions,
 ): ETerm {
   const where = opts?.where ?? 'etf';
   if (bytes.length === 0) throw new BeamFormatError(where, 0, 'empty external term');
@@ -840,7 +849,7 @@ export function decodeEtf(
  */
 export function decodeEtfFrom(
   reader: ByteReader,
-  opts?: { atomExists?: (name: string) => boolean; safe?: boolean },
+  opts?: Omit<DecodeOptions, 'where'>,
 ): ETerm {
   const { term, next } = decodeAt(reader.bytes, reader.pos, reader.end, reader.where, opts, false);
   reader.pos = next;
@@ -1092,7 +1101,14 @@ class EncFrame {
 }
 
 /** Writes `root` (no version byte). `normZero` writes -0.0 as 0.0 (for map key identity). */
-function encodeTerm(w: Writer, root: ETerm, utf8Atoms: boolean, floatText: boolean, normZero: boolean): void {
+function encodeTerm(
+  w: Writer,
+  root: ETerm,
+  utf8Atoms: boolean,
+  floatText: boolean,
+  normZero: boolean,
+  deterministic = false,
+): void {
   const stack: EncFrame[] = [];
   let t: ETerm = root;
   for (;;) {
@@ -1172,7 +1188,10 @@ function encodeTerm(w: Writer, root: ETerm, utf8Atoms: boolean, floatText: boole
       const n = t.keys.length;
       if (t.values.length !== n) throw new TypeError('map with different numbers of keys and values');
       w.tagU32(MAP_EXT, n);
-      if (n > 0) stack.push(new EncFrame(EK_MAP, t.keys, 2 * n, t.values));
+      if (n > 0) {
+        const { keys, values } = encodingOrder(t, deterministic);
+        stack.push(new EncFrame(EK_MAP, keys, 2 * n, values));
+      }
     } else if (t instanceof Pid) {
       writePid(w, t, utf8Atoms);
     } else if (t instanceof Port) {
@@ -1261,7 +1280,7 @@ function encodeTerm(w: Writer, root: ETerm, utf8Atoms: boolean, floatText: boole
  */
 export function encodeEtf(
   term: ETerm,
-  opts?: { compressed?: boolean | number; minorVersion?: 0 | 1 | 2 },
+  opts?: { compressed?: boolean | number; minorVersion?: 0 | 1 | 2; deterministic?: boolean },
 ): Uint8Array {
   const minor = opts?.minorVersion ?? 1;
   if (minor !== 0 && minor !== 1 && minor !== 2) throw new RangeError(`minor version ${String(minor)}`);
@@ -1274,7 +1293,7 @@ export function encodeEtf(
   }
   const w = new Writer(256);
   w.u8(VERSION);
-  encodeTerm(w, term, minor === 2, minor === 0, false);
+  encodeTerm(w, term, minor === 2, minor === 0, false, opts?.deterministic === true);
   const plain = w.buf.subarray(0, w.pos);
   if (level >= 0) {
     const z = pako.deflate(plain.subarray(1), { level: level as pako.DeflateOptions['level'] });
@@ -1289,4 +1308,41 @@ export function encodeEtf(
     }
   }
   return plain.slice();
+}
+
+/**
+ * Decoded maps take the order the real VM iterates them in (which is how
+ * ~w prints them): map-key order up to 32 keys, hash order above. When the
+ * hash needs VM state we were not given (atom indices), the producer's own
+ * order is the best guess: a plain term_to_binary writes a large map in
+ * reverse iteration order.
+ */
+function canonicalOrder(keys: ETerm[], values: ETerm[], env: HashEnv): EMap {
+  let order: number[];
+  if (keys.length <= FLATMAP_LIMIT) {
+    order = keys.map((_, i) => i).sort((a, b) => compareMapKeys(keys[a]!, keys[b]!));
+  } else {
+    try {
+      order = mapIterationOrder(keys, env);
+    } catch (e) {
+      if (!(e instanceof VmDependentHash)) throw e;
+      order = keys.map((_, i) => keys.length - 1 - i);
+    }
+  }
+  return new EMap(order.map((i) => keys[i]!), order.map((i) => values[i]!));
+}
+
+/**
+ * The order term_to_binary writes a map's entries in, given an EMap in
+ * iteration order: as is up to 32 keys, reversed above (OTP walks the HAMT
+ * with a stack); [deterministic] sorts every map by map-key order.
+ */
+function encodingOrder(m: EMap, deterministic: boolean): { keys: ETerm[]; values: ETerm[] } {
+  const n = m.keys.length;
+  if (deterministic) {
+    const order = mapKeyOrder(m);
+    return { keys: order.map((i) => m.keys[i]!), values: order.map((i) => m.values[i]!) };
+  }
+  if (n <= FLATMAP_LIMIT) return m;
+  return { keys: [...m.keys].reverse(), values: [...m.values].reverse() };
 }

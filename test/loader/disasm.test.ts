@@ -11,11 +11,15 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { compileSupportModule, elixirBeamFiles, otpBeamFiles } from '../support/erl.js';
 import { parseBeam } from '../../loader/beam_file.js';
-import { disasmErlang } from '../../loader/disasm.js';
+import { disasmErlang, type DisasmOptions } from '../../loader/disasm.js';
+import { internalHash } from '../../loader/eterm_hash.js';
+import { atom } from '../../loader/eterm.js';
 
 const otp = otpBeamFiles();
 const elixir = elixirBeamFiles();
 const reference = new Map<string, string>(); // path → hash or 'ERROR'
+const atomHashes = new Map<string, Map<string, number>>(); // path → atom name → erl's internal hash
+let atomCount = 0;
 let refDir = '';
 
 function expectedText(file: string): string {
@@ -24,9 +28,32 @@ function expectedText(file: string): string {
   }).toString('latin1');
 }
 
+/**
+ * The reference VM's atom indices for the atoms its map hash needed, found by
+ * searching for the index whose hash is the one erl printed.
+ */
+function hashEnvFor(file: string): DisasmOptions {
+  const hashes = atomHashes.get(file);
+  if (!hashes) return {};
+  const indices = new Map<string, number>();
+  for (const [name, hash] of hashes) {
+    for (let i = 0; i < atomCount; i++) {
+      if (internalHash(atom(name), 0, { atomIndex: () => i }) === hash) {
+        indices.set(name, i);
+        break;
+      }
+    }
+  }
+  return { hashEnv: { atomIndex: (a) => indices.get(a.name) ?? -1 } };
+}
+
+function render(file: string): string {
+  return disasmErlang(parseBeam(readFileSync(file)), hashEnvFor(file));
+}
+
 function ours(file: string): string {
   try {
-    const text = disasmErlang(parseBeam(readFileSync(file)));
+    const text = render(file);
     return createHash('sha256').update(Buffer.from(text, 'latin1')).digest('hex').toUpperCase();
   } catch {
     return 'ERROR';
@@ -38,7 +65,7 @@ function firstDifference(file: string): string {
   const want = expectedText(file).split('\n');
   let got: string[];
   try {
-    got = disasmErlang(parseBeam(readFileSync(file))).split('\n');
+    got = render(file).split('\n');
   } catch (e) {
     return `${file}: beamjs failed: ${(e as Error).message}`;
   }
@@ -58,11 +85,20 @@ beforeAll(() => {
   for (const line of out.split('\n')) {
     const m = /^(OK|ERROR) (?:([0-9A-F]{64}) )?(.*)$/.exec(line);
     if (m) reference.set(m[3]!, m[1] === 'OK' ? m[2]! : 'ERROR');
+    const h = /^HASH (.*) ([0-9A-F]*) (\d+)$/.exec(line);
+    if (h) {
+      const name = Buffer.from(h[2]!, 'hex').toString('utf8');
+      if (!atomHashes.has(h[1]!)) atomHashes.set(h[1]!, new Map());
+      atomHashes.get(h[1]!)!.set(name, Number(h[3]));
+    }
+    const c = /^ATOMCOUNT (\d+)$/.exec(line);
+    if (c) atomCount = Number(c[1]);
   }
 });
 
 function checkAll(files: string[]): void {
   expect(reference.size).toBeGreaterThan(0);
+  expect(atomCount).toBeGreaterThan(0);
   const mismatches: string[] = [];
   for (const file of files) {
     const want = reference.get(file);
