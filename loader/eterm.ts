@@ -150,3 +150,36 @@ export class LocalFun {
 export const isInteger = (t: ETerm): t is bigint => typeof t === 'bigint';
 export const isFloat = (t: ETerm): t is number => typeof t === 'number';
 export const isList = (t: ETerm): t is ETerm[] => Array.isArray(t);
+
+/** A position inside a list: element `i` of `items`, then the rest of `items`, then `tail`. */
+export class ListCursor {
+  constructor(
+    readonly items: ETerm[],
+    readonly i: number,
+    readonly tail: ETerm,
+  ) {}
+}
+
+/**
+ * The list `items[i..]` followed by `tail`, as a cursor at its next element,
+ * or the final tail itself once no element is left (`[]` for a proper list).
+ * Nested list tails (`[a | [b | c]]` held as an ImproperList whose tail is a
+ * list) are followed, so walkers see one flat sequence of elements.
+ */
+export function listFrom(items: ETerm[], i: number, tail: ETerm): ListCursor | ETerm {
+  for (;;) {
+    if (i < items.length) return new ListCursor(items, i, tail);
+    if (Array.isArray(tail)) {
+      if (tail.length === 0) return tail;
+      items = tail;
+      i = 0;
+      tail = [];
+    } else if (tail instanceof ImproperList) {
+      items = tail.items;
+      i = 0;
+      tail = tail.tail;
+    } else {
+      return tail;
+    }
+  }
+}

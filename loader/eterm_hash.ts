@@ -33,6 +33,8 @@ import {
   Port,
   Ref,
   Tuple,
+  ListCursor,
+  listFrom,
   type ETerm,
 } from './eterm.js';
 import { compareMapKeys, mapKeyOrder } from './eterm_order.js';
@@ -163,36 +165,10 @@ function blockHash(k: Uint8Array, len: number, init: number): number {
 const floatView = new DataView(new ArrayBuffer(8));
 
 /** The rest of a list from item i on (a cons cell's tail). */
-class ListRest {
-  constructor(
-    readonly items: ETerm[],
-    readonly i: number,
-    readonly tail: ETerm,
-  ) {}
-}
-
 // Stack markers.
 const CDR_MARK = { op: 'cdr' } as const;
-type Work = ETerm | ListRest | typeof CDR_MARK;
+type Work = ETerm | ListCursor | typeof CDR_MARK;
 
-/** Where a list goes on after item i: the next item, or a tail that is not a list. */
-function advance(items: ETerm[], i: number, tail: ETerm): ListRest | ETerm {
-  for (;;) {
-    if (i < items.length) return new ListRest(items, i, tail);
-    if (Array.isArray(tail)) {
-      if (tail.length === 0) return tail;
-      items = tail;
-      i = 0;
-      tail = [];
-    } else if (tail instanceof ImproperList) {
-      items = tail.items;
-      i = 0;
-      tail = tail.tail;
-    } else {
-      return tail;
-    }
-  }
-}
 
 /**
  * The word of a local pid or port: the low half holds its 28 bits of data
@@ -258,12 +234,12 @@ class Hasher {
         h = hashWord(h, this.atomWord(t), HCONST);
       } else if (Array.isArray(t)) {
         if (t.length === 0) h = hashWord(h, NIL_WORD, HCONST);
-        else stack.push(new ListRest(t, 0, []));
-      } else if (t instanceof ListRest || t instanceof ImproperList) {
+        else stack.push(new ListCursor(t, 0, []));
+      } else if (t instanceof ListCursor || t instanceof ImproperList) {
         let items: ETerm[];
         let i: number;
         let tail: ETerm;
-        if (t instanceof ListRest) {
+        if (t instanceof ListCursor) {
           ({ items, i, tail } = t);
         } else {
           items = t.items;
@@ -273,8 +249,8 @@ class Hasher {
         // Runs of small integers 0..255 are packed four to a word.
         let c = 0;
         let sh = 0;
-        let next: ListRest | ETerm = advance(items, i, tail);
-        while (next instanceof ListRest && isByte(next.items[next.i]!)) {
+        let next: ListCursor | ETerm = listFrom(items, i, tail);
+        while (next instanceof ListCursor && isByte(next.items[next.i]!)) {
           sh = ((sh << 8) + Number(next.items[next.i] as bigint)) | 0;
           if (c === 3) {
             h = hash2(h, sh, 0, HCONST_4);
@@ -282,15 +258,15 @@ class Hasher {
           } else {
             c++;
           }
-          next = advance(next.items, next.i + 1, next.tail);
+          next = listFrom(next.items, next.i + 1, next.tail);
         }
         if (c > 0) h = hash2(h, sh, c, HCONST_22);
-        if (next instanceof ListRest) {
+        if (next instanceof ListCursor) {
           // A cons whose head is not a byte: head, then (marked) tail.
           h = ((h ^ HCONST_17) << 17) | ((h ^ HCONST_17) >>> 15);
-          const rest = advance(next.items, next.i + 1, next.tail);
+          const rest = listFrom(next.items, next.i + 1, next.tail);
           stack.push(rest);
-          if (!(rest instanceof ListRest)) stack.push(CDR_MARK);
+          if (!(rest instanceof ListCursor)) stack.push(CDR_MARK);
           stack.push(next.items[next.i]!);
         } else {
           stack.push(next);

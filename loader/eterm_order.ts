@@ -21,40 +21,16 @@ import {
   Port,
   Ref,
   Tuple,
+  ListCursor,
+  listFrom,
   type ETerm,
 } from './eterm.js';
 
 export type Order = -1 | 0 | 1;
 
 /** A non-empty list from item i on: how a list's tail is walked without copying. */
-class ListAt {
-  constructor(
-    readonly items: ETerm[],
-    readonly i: number,
-    readonly tail: ETerm,
-  ) {}
-}
+type Item = ETerm | ListCursor;
 
-type Item = ETerm | ListAt;
-
-/** The list items[i..] then tail, as a ListAt, or the tail itself once no item is left. */
-function listFrom(items: ETerm[], i: number, tail: ETerm): Item {
-  for (;;) {
-    if (i < items.length) return new ListAt(items, i, tail);
-    if (Array.isArray(tail)) {
-      if (tail.length === 0) return tail;
-      items = tail;
-      i = 0;
-      tail = [];
-    } else if (tail instanceof ImproperList) {
-      items = tail.items;
-      i = 0;
-      tail = tail.tail;
-    } else {
-      return tail;
-    }
-  }
-}
 
 const R_NUMBER = 0;
 const R_ATOM = 1;
@@ -72,7 +48,7 @@ function rank(t: Item): number {
   if (typeof t === 'bigint' || typeof t === 'number') return R_NUMBER;
   if (t instanceof Atom) return R_ATOM;
   if (Array.isArray(t)) return t.length === 0 ? R_NIL : R_LIST;
-  if (t instanceof ListAt || t instanceof ImproperList) return R_LIST;
+  if (t instanceof ListCursor || t instanceof ImproperList) return R_LIST;
   if (t instanceof Tuple) return R_TUPLE;
   if (t instanceof EMap) return R_MAP;
   if (t instanceof Bitstring) return R_BITS;
@@ -310,9 +286,9 @@ function compare(a0: ETerm, b0: ETerm, exact0: boolean): Order {
       }
       default: {
         // Two non-empty lists: heads, then what follows them.
-        const x = a instanceof ListAt ? a : listFrom(...listParts(a as ETerm[] | ImproperList));
-        const y = b instanceof ListAt ? b : listFrom(...listParts(b as ETerm[] | ImproperList));
-        if (!(x instanceof ListAt) || !(y instanceof ListAt)) {
+        const x = a instanceof ListCursor ? a : listFrom(...listParts(a as ETerm[] | ImproperList));
+        const y = b instanceof ListCursor ? b : listFrom(...listParts(b as ETerm[] | ImproperList));
+        if (!(x instanceof ListCursor) || !(y instanceof ListCursor)) {
           // An ImproperList with no items: compare what it really is.
           as.push(x);
           bs.push(y);
