@@ -35,6 +35,13 @@
  *   0101 fun                                  1101 external port
  *   0110 float (two words: an IEEE double)    1110 external reference
  *   0111 export (a fun M:F/A)                 1111 map
+ *
+ *   map header word (subtag 1111): the arity field is split as in OTP's erl_map.h
+ *   vvvvvvvvvvvvvvvvaaaaaaaakk111100
+ *   k  kind: 00 flatmap, 01 HAMT node, 10 HAMT head with all 16 children, 11 HAMT head (bitmap)
+ *   a  8 bits: 1 for a flatmap or a head (their size word), 0 for a node
+ *   v  16 bits: a HAMT node's or head's child bitmap (0xffff for a full head); 0 for a flatmap
+ *   (object sizes: flatmap 3 + size, head 2 + popcount(v), node 1 + popcount(v); see vm/term/build.ts)
  */
 
 export type Term = number;
@@ -140,3 +147,22 @@ export const FLOAT_HEADER = makeHeader(2, SUB_FLOAT);
 
 /** Largest size of a binary kept on the process heap; larger ones live off-heap. */
 export const HEAP_BINARY_LIMIT = 64;
+
+// ---- map headers (see the diagram at the top) ------------------------------
+export const MAP_KIND_FLAT = 0x0;
+export const MAP_KIND_HAMT_NODE = 0x1;
+export const MAP_KIND_HAMT_HEAD_ARRAY = 0x2;
+export const MAP_KIND_HAMT_HEAD_BITMAP = 0x3;
+/** A map header: kind (2 bits), arity (8 bits), val (16 bits: the child bitmap). */
+export const makeMapHeader = (kind: number, arity: number, val: number): number =>
+  ((val << 16) | (arity << 8) | (kind << 6) | (SUB_MAP << 2)) | 0;
+export const mapHeaderKind = (w: number): number => (w >>> 6) & 0x3;
+export const mapHeaderArity = (w: number): number => (w >>> 8) & 0xff;
+export const mapHeaderVal = (w: number): number => w >>> 16;
+/** The header of every flatmap: its size is in the next word. */
+export const FLATMAP_HEADER = makeMapHeader(MAP_KIND_FLAT, 1, 0);
+/** The header of a HAMT head (the root, followed by the map's size) with these children. */
+export const makeHamtHeadHeader = (bitmap: number): number =>
+  makeMapHeader(bitmap === 0xffff ? MAP_KIND_HAMT_HEAD_ARRAY : MAP_KIND_HAMT_HEAD_BITMAP, 1, bitmap);
+/** The header of an inner HAMT node with these children. */
+export const makeHamtNodeHeader = (bitmap: number): number => makeMapHeader(MAP_KIND_HAMT_NODE, 0, bitmap);
