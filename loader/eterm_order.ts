@@ -90,7 +90,7 @@ function compareNodes(an: Atom, ac: number, bn: Atom, bc: number): Order {
 }
 
 /** Integer against float by exact value (OTP never loses precision here). */
-function compareIntFloat(i: bigint, f: number): Order {
+export function compareIntFloat(i: bigint, f: number): Order {
   if (Number.isInteger(f)) return sign(i - BigInt(f));
   const fl = BigInt(Math.floor(f));
   return i <= fl ? -1 : 1;
