@@ -10,6 +10,7 @@ import { fromETerm, toETerm, sizeOfETerm } from '../vm/term/build.js';
 import { NIL, makeList, makeSmall, ptrVal, isList, smallVal } from '../vm/term/tags.js';
 import { Atom, Bitstring, EMap, Tuple, type ETerm } from '../loader/eterm.js';
 import { compareTerms } from '../loader/eterm_order.js';
+import { compare } from '../vm/term/compare.js';
 
 const mem = Memory.create({ initialBytes: 256 << 20 });
 const ctx = { mem, atoms: AtomTable.format(mem) };
@@ -67,4 +68,10 @@ bench(`toETerm, same term`, 'words', words * 100, () => {
 const other = toETerm(ctx, built);
 bench('compareTerms (ETerm), equal mixed terms', 'compares', 1000, () => {
   for (let i = 0; i < 1000; i++) if (compareTerms(sample, other) !== 0) throw new Error('not equal');
+});
+
+// 4. The same comparison on heap words (what the interpreter uses).
+const copy = fromETerm(ctx, big, sample);
+bench('compare (heap words), equal mixed terms', 'compares', 1000, () => {
+  for (let i = 0; i < 1000; i++) if (compare(ctx, built, copy) !== 0) throw new Error('not equal');
 });

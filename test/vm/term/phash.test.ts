@@ -190,3 +190,9 @@ describe('phash2 on sub-binaries at bit offsets', () => {
     }
   });
 });
+
+describe('known gaps', () => {
+  // erl's phash/2 of a port of another node numbered 2^32 or above folds the
+  // high word in a way not yet reproduced; phash2 of the same ports matches.
+  it.skip('phash/2 of external ports numbered 2^32 and above', () => {});
+});
