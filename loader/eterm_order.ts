@@ -32,17 +32,18 @@ export type Order = -1 | 0 | 1;
 type Item = ETerm | ListCursor;
 
 
-const R_NUMBER = 0;
-const R_ATOM = 1;
-const R_REF = 2;
-const R_FUN = 3;
-const R_PORT = 4;
-const R_PID = 5;
-const R_TUPLE = 6;
-const R_MAP = 7;
-const R_NIL = 8;
-const R_LIST = 9;
-const R_BITS = 10;
+/** Rank of each kind in the standard term order (number < atom < ... < bitstring); shared with vm/term/compare.ts. */
+export const R_NUMBER = 0;
+export const R_ATOM = 1;
+export const R_REF = 2;
+export const R_FUN = 3;
+export const R_PORT = 4;
+export const R_PID = 5;
+export const R_TUPLE = 6;
+export const R_MAP = 7;
+export const R_NIL = 8;
+export const R_LIST = 9;
+export const R_BITS = 10;
 
 function rank(t: Item): number {
   if (typeof t === 'bigint' || typeof t === 'number') return R_NUMBER;

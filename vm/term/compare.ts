@@ -15,7 +15,12 @@
  * against floats and maps that are not flatmaps take slower paths that may
  * allocate.
  */
-import { compareCodePoints, compareIntFloat, type Order } from '../../loader/eterm_order.js';
+import {
+  R_ATOM, R_BITS, R_FUN, R_LIST, R_MAP, R_NIL, R_NUMBER, R_PID, R_PORT, R_REF, R_TUPLE,
+  compareCodePoints,
+  compareIntFloat,
+  type Order,
+} from '../../loader/eterm_order.js';
 import { commonAtom } from './atoms.js';
 import { binaryBytes, bignumValue, floatValue, mapEntries } from './build.js';
 import type { TermContext } from './heap.js';
@@ -51,17 +56,7 @@ import {
 
 export type { Order };
 
-const R_NUMBER = 0;
-const R_ATOM = 1;
-const R_REF = 2;
-const R_FUN = 3;
-const R_PORT = 4;
-const R_PID = 5;
-const R_TUPLE = 6;
-const R_MAP = 7;
-const R_NIL = 8;
-const R_LIST = 9;
-const R_BITS = 10;
+
 
 // Number kinds.
 const N_SMALL = 0;
