@@ -3,7 +3,18 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { parseBeam, disasmErlang, disasmListing, BeamFormatError, DisasmError } from './index.js';
+import { VM } from './vm.js';
+import { displayText } from './term/display.js';
+import { mkList, mkString } from './term/make.js';
+import type { Term } from './term/tags.js';
+
+/** ["a", "b"] as a list of strings on the literal-free heap of a scratch process. */
+function stringList(vm: VM, args: string[]): Term {
+  const scratch = vm.scratchBuilder();
+  return mkList(scratch, args.map((a) => mkString(scratch, a)));
+}
 
 const program = new Command();
 program.name('beamjs').description('A BEAM virtual machine for Node.js').version('0.1.0');
@@ -30,6 +41,64 @@ program
       throw e;
     }
   });
+
+program
+  .command('run')
+  .description("run MODULE:FUNCTION (default start) like erl -noshell -run: no arguments → arity 0, else one list of strings")
+  .usage('[-pa DIR]... [--schedulers N] MODULE [FUNCTION [ARG...]]')
+  .helpOption(false)
+  .allowUnknownOption(true)
+  .allowExcessArguments(true)
+  .argument('[args...]')
+  .action((args: string[]) => {
+    process.exitCode = runCommand(args);
+  });
+
+/** `beamjs run`: erl -run's convention; exits with the VM's status. */
+function runCommand(argv: string[]): number {
+  const codePath: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (rest.length === 0 && (a === '-pa' || a === '--pa')) {
+      const dir = argv[++i];
+      if (dir === undefined) fail('-pa needs a directory');
+      codePath.push(dir);
+    } else if (rest.length === 0 && a === '--schedulers') {
+      i++; // one inline scheduler until the SMP schedulers land
+    } else rest.push(a);
+  }
+  let [module, fun, ...args] = rest;
+  if (module === undefined) fail('run: which module? (beamjs run [-pa DIR]... MODULE [FUNCTION [ARG...]])');
+  let beamBytes: Uint8Array | undefined;
+  if (module.endsWith('.beam')) {
+    try {
+      beamBytes = readFileSync(module);
+    } catch (e) {
+      fail(`cannot read ${module}: ${(e as Error).message}`);
+    }
+    codePath.unshift(dirname(module));
+    module = basename(module, '.beam');
+  }
+  const vm = new VM({ codePath: [...codePath, '.'] });
+  try {
+    if (beamBytes !== undefined) vm.load(beamBytes);
+  } catch (e) {
+    fail(`${module}: ${(e as Error).message}`);
+  }
+  const entryArgs = fun !== undefined && args.length > 0 ? [stringList(vm, args)] : [];
+  const { status, process: p } = vm.runMain(module, fun ?? 'start', entryArgs);
+  if (typeof status === 'string') {
+    process.stderr.write(`${status}\n`);
+    return 1;
+  }
+  if (status !== 0 && p.exitReason !== 0) {
+    const reason = displayText(vm, p.exitReason);
+    process.stdout.write(`{"init terminating in do_boot",${reason}}\n`);
+    process.stderr.write(`init terminating in do_boot (${reason})\n`);
+  }
+  return status;
+}
 
 function fail(message: string): never {
   process.stderr.write(`beamjs: ${message}\n`);

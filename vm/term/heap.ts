@@ -23,10 +23,10 @@ export class HeapFullError extends Error {
 export class Heap {
   constructor(
     readonly mem: Memory,
-    /** First word of the heap. */
-    readonly start: number,
-    /** One past the last word. */
-    readonly end: number,
+    /** First word of the heap (a process heap's start moves when the GC gives it a new block). */
+    public start: number,
+    /** One past the last word (a process heap's end moves: it is the stack's top). */
+    public end: number,
     /** Next free word. */
     public top: number = start,
   ) {}
@@ -37,7 +37,7 @@ export class Heap {
     return new Heap(mem, start, start + words);
   }
 
-  /** Reserves `words` words and returns the index of the first one. */
+  /** Reserves `words` words and returns the index of the first one (HeapFullError when they do not fit). */
   alloc(words: number): number {
     const at = this.top;
     if (at + words > this.end) throw new HeapFullError(at + words - this.end);

@@ -1,0 +1,277 @@
+/**
+ * BIFs about processes, code and the VM itself that the direct start-up and
+ * sequential library code need: self/0, make_ref/0, send, monitor,
+ * group_leader, the process dictionary, module_info, halt, raise/3 and the
+ * apply entries (whose bodies are interpreter stubs, vm/vm.ts).
+ * Provisional: links, exits and the full process_info come with issue 5.
+ */
+import { ATOM_FALSE, ATOM_OK, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/atoms.js';
+import { ErlangException, badarg, erlError, CLASS_ERROR, CLASS_EXIT, CLASS_THROW } from '../vm/errors.js';
+import { Halt } from '../vm/halt.js';
+import { exactEqual } from '../vm/term/compare.js';
+import { NIL, isAtom, isLocalPid, isSmall, smallVal, type Term } from '../vm/term/tags.js';
+import { listToArray, listToString, mkBinary, mkList, mkTuple2, mkTuple3, mkTuple, isTuple, tupleArity, tupleElement, iolistToBytes } from '../vm/term/make.js';
+import { copyTerm } from '../gc/copy.js';
+import { ProcessStatus, type Process } from '../vm/process.js';
+import { defineBifs } from './registry.js';
+
+const ATOM_DOWN = commonAtom('DOWN');
+const ATOM_PROCESS = commonAtom('process');
+const ATOM_NOPROC = commonAtom('noproc');
+
+/** Monitors held on a process: the monitoring process and the reference. */
+export interface MonitorEntry {
+  readonly watcher: Process;
+  readonly ref: Term;
+  readonly target: Term;
+}
+const monitorsOf = new WeakMap<Process, MonitorEntry[]>();
+
+/** Sends the 'DOWN' messages of a process that has exited. */
+export function notifyMonitors(p: Process): void {
+  for (const m of monitorsOf.get(p) ?? []) {
+    const w = m.watcher;
+    if (w.status === ProcessStatus.Exited) continue;
+    const reason = copyTerm(p, p.exitReason, w);
+    const ref = copyTerm(p, m.ref, w);
+    w.vm.deliver(w, mkTuple(w, [ATOM_DOWN, ref, ATOM_PROCESS, m.target, reason]));
+  }
+  monitorsOf.delete(p);
+}
+
+function send(p: Process, dest: Term, msg: Term): Term {
+  if (isAtom(dest)) {
+    if (!p.vm.registered.has(dest)) throw badarg();
+  } else if (!isLocalPid(dest)) throw badarg();
+  p.vm.send(p, dest, msg);
+  return msg;
+}
+
+function dictIndex(p: Process, key: Term): number {
+  const d = p.dictionary;
+  for (let i = 0; i < d.length; i += 2) if (d[i] === key || exactEqual(p, d[i]!, key)) return i;
+  return -1;
+}
+
+function moduleInfo(p: Process, module: Term, item?: Term): Term {
+  const m = p.vm.modules.get(module);
+  if (m === undefined) throw badarg();
+  const exportsList = (): Term =>
+    mkList(
+      p,
+      m.exports.map(([f, a]) => mkTuple2(p, f, (a << 4) | 15)),
+    );
+  const items: Record<string, () => Term> = {
+    module: () => module,
+    exports: exportsList,
+    functions: () => mkList(p, m.functions.map((f) => mkTuple2(p, f.name, (f.arity << 4) | 15))),
+    attributes: () => copyTerm(p, m.attributes, p),
+    compile: () => copyTerm(p, m.compileInfo, p),
+    md5: () => mkBinary(p, m.md5),
+    nifs: () => NIL,
+  };
+  if (item !== undefined) {
+    const f = isAtom(item) ? items[p.atoms.name(item)] : undefined;
+    if (f === undefined) throw badarg();
+    return f();
+  }
+  return mkList(
+    p,
+    ['module', 'exports', 'attributes', 'compile', 'md5'].map((k) => mkTuple2(p, p.atoms.intern(k), items[k]!())),
+  );
+}
+
+function haltStatus(p: Process, s: Term | undefined): number | string {
+  if (s === undefined) return 0;
+  if (isSmall(s) && smallVal(s) >= 0) return smallVal(s);
+  if (s === p.atoms.intern('abort')) return 'abort';
+  const text = listToString(p, s);
+  if (text !== undefined) return text;
+  throw badarg();
+}
+
+defineBifs('erlang', 'bif', {
+  'self/0': (p) => p.pid,
+  'make_ref/0': (p) => p.vm.makeRef(p),
+  'send/2': (p, [d, m]) => send(p, d!, m!),
+  '!/2': (p, [d, m]) => send(p, d!, m!),
+  'send/3': (p, [d, m]) => {
+    send(p, d!, m!);
+    return ATOM_OK;
+  },
+  'monitor/2': (p, [type, target]) => {
+    if (type !== ATOM_PROCESS) throw badarg();
+    const ref = p.vm.makeRef(p);
+    const t = isAtom(target!) ? p.vm.registered.get(target!) : p.vm.processOf(target!);
+    if (!isAtom(target!) && !isLocalPid(target!)) throw badarg();
+    if (t === undefined || t.status === ProcessStatus.Exited) {
+      p.vm.deliver(p, mkTuple(p, [ATOM_DOWN, ref, ATOM_PROCESS, target!, ATOM_NOPROC]));
+    } else {
+      const list = monitorsOf.get(t) ?? [];
+      list.push({ watcher: p, ref, target: target! });
+      monitorsOf.set(t, list);
+    }
+    return ref;
+  },
+  'demonitor/1': (p, [ref]) => demonitor(p, ref!, false),
+  'demonitor/2': (p, [ref, opts]) => {
+    const o = listToArray(p, opts!);
+    if (o === undefined) throw badarg();
+    return demonitor(p, ref!, o.includes(p.atoms.intern('flush')), o.includes(p.atoms.intern('info')));
+  },
+  'group_leader/0': (p) => p.groupLeader,
+  'group_leader/2': (p, [gl, pid]) => {
+    const target = p.vm.processOf(pid!);
+    if (target === undefined || !isLocalPid(gl!)) throw badarg();
+    target.groupLeader = gl!;
+    return ATOM_TRUE;
+  },
+  'is_process_alive/1': (p, [pid]) => {
+    if (!isLocalPid(pid!)) throw badarg();
+    const t = p.vm.processOf(pid!);
+    return t !== undefined && t.status !== ProcessStatus.Exited ? ATOM_TRUE : ATOM_FALSE;
+  },
+  'register/2': (p, [name, pid]) => {
+    const t = p.vm.processOf(pid!);
+    if (!isAtom(name!) || name === ATOM_UNDEFINED || t === undefined || p.vm.registered.has(name!)) throw badarg();
+    p.vm.registered.set(name!, t);
+    return ATOM_TRUE;
+  },
+  'unregister/1': (p, [name]) => {
+    if (!isAtom(name!) || !p.vm.registered.delete(name!)) throw badarg();
+    return ATOM_TRUE;
+  },
+  'whereis/1': (p, [name]) => {
+    if (!isAtom(name!)) throw badarg();
+    return p.vm.registered.get(name!)?.pid ?? ATOM_UNDEFINED;
+  },
+  'put/2': (p, [k, v]) => {
+    const i = dictIndex(p, k!);
+    if (i < 0) {
+      p.dictionary.push(k!, v!);
+      return ATOM_UNDEFINED;
+    }
+    const old = p.dictionary[i + 1]!;
+    p.dictionary[i + 1] = v!;
+    return old;
+  },
+  'get/1': (p, [k]) => {
+    const i = dictIndex(p, k!);
+    return i < 0 ? ATOM_UNDEFINED : p.dictionary[i + 1]!;
+  },
+  'get/0': (p) => {
+    const pairs: Term[] = [];
+    for (let i = 0; i < p.dictionary.length; i += 2) pairs.push(mkTuple2(p, p.dictionary[i]!, p.dictionary[i + 1]!));
+    return mkList(p, pairs);
+  },
+  'get_keys/0': (p) => {
+    const keys: Term[] = [];
+    for (let i = 0; i < p.dictionary.length; i += 2) keys.push(p.dictionary[i]!);
+    return mkList(p, keys);
+  },
+  'get_keys/1': (p, [v]) => {
+    const keys: Term[] = [];
+    for (let i = 0; i < p.dictionary.length; i += 2) if (exactEqual(p, p.dictionary[i + 1]!, v!)) keys.push(p.dictionary[i]!);
+    return mkList(p, keys);
+  },
+  'erase/1': (p, [k]) => {
+    const i = dictIndex(p, k!);
+    if (i < 0) return ATOM_UNDEFINED;
+    const old = p.dictionary[i + 1]!;
+    p.dictionary.splice(i, 2);
+    return old;
+  },
+  'erase/0': (p) => {
+    const pairs: Term[] = [];
+    for (let i = 0; i < p.dictionary.length; i += 2) pairs.push(mkTuple2(p, p.dictionary[i]!, p.dictionary[i + 1]!));
+    p.dictionary = [];
+    return mkList(p, pairs);
+  },
+  'get_module_info/1': (p, [m]) => moduleInfo(p, m!),
+  'get_module_info/2': (p, [m, i]) => moduleInfo(p, m!, i!),
+  'module_loaded/1': (p, [m]) => {
+    if (!isAtom(m!)) throw badarg();
+    return p.vm.modules.get(m!) !== undefined ? ATOM_TRUE : ATOM_FALSE;
+  },
+  'function_exported/3': (p, [m, f, a]) => {
+    if (!isAtom(m!) || !isAtom(f!) || !isSmall(a!)) throw badarg();
+    const e = p.vm.exports.find(m!, f!, smallVal(a!));
+    return e !== undefined && p.vm.exports.address(e) !== 0 && p.vm.modules.get(m!) !== undefined ? ATOM_TRUE : ATOM_FALSE;
+  },
+  'halt/0': () => {
+    throw new Halt(0);
+  },
+  'halt/1': (p, [s]) => {
+    throw new Halt(haltStatus(p, s));
+  },
+  'halt/2': (p, [s, opts]) => {
+    if (listToArray(p, opts!) === undefined) throw badarg();
+    throw new Halt(haltStatus(p, s));
+  },
+  'nif_error/1': (_p, [r]) => {
+    throw erlError(r!);
+  },
+  'nif_error/2': (_p, [r, a]) => {
+    throw new ErlangException(CLASS_ERROR, r!, undefined, a);
+  },
+  'yield/0': (p) => {
+    p.yieldRequested = true;
+    return ATOM_TRUE;
+  },
+  'process_flag/2': (p, [flag, value]) => {
+    if (flag === p.atoms.intern('trap_exit')) {
+      const old = p.trapExit;
+      if (value !== ATOM_TRUE && value !== ATOM_FALSE) throw badarg();
+      p.trapExit = value === ATOM_TRUE;
+      return old ? ATOM_TRUE : ATOM_FALSE;
+    }
+    throw badarg();
+  },
+  'spawn/3': (p, [m, f, a]) => {
+    const args = listToArray(p, a!);
+    if (!isAtom(m!) || !isAtom(f!) || args === undefined) throw badarg();
+    return p.vm.spawn(m!, f!, args, p).pid;
+  },
+  'raise/3': (p, [cls, reason, trace]) => {
+    if (cls !== CLASS_ERROR && cls !== CLASS_EXIT && cls !== CLASS_THROW) throw badarg();
+    if (listToArray(p, trace!) === undefined) throw badarg();
+    throw new ErlangException(cls!, reason!, undefined, undefined, trace);
+  },
+  // Bodies are interpreter stubs (vm/vm.ts SPECIAL_STUBS); never called as functions.
+  'apply/2': () => {
+    throw new Error('erlang:apply/2 is an interpreter stub');
+  },
+  'apply/3': () => {
+    throw new Error('erlang:apply/3 is an interpreter stub');
+  },
+});
+
+function demonitor(p: Process, ref: Term, flush: boolean, info = false): Term {
+  let found = false;
+  for (const [t, list] of iterateMonitors(p)) {
+    const i = list.findIndex((m) => m.watcher === p && exactEqual(p, m.ref, ref));
+    if (i >= 0) {
+      list.splice(i, 1);
+      found = true;
+      void t;
+      break;
+    }
+  }
+  if (flush) {
+    p.mailbox = p.mailbox.filter((msg) => {
+      if (!isTuple(p, msg) || tupleArity(p, msg) !== 5) return true;
+      return !(tupleElement(p, msg, 1) === ATOM_DOWN && exactEqual(p, tupleElement(p, msg, 2), ref));
+    });
+    p.savePointer = 0;
+  }
+  return info ? (found ? ATOM_TRUE : ATOM_FALSE) : ATOM_TRUE;
+}
+
+function* iterateMonitors(p: Process): Generator<[Process, MonitorEntry[]]> {
+  for (const q of p.vm.processes.values()) {
+    const list = monitorsOf.get(q);
+    if (list !== undefined) yield [q, list];
+  }
+}
+
+export { mkTuple3, iolistToBytes };

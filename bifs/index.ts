@@ -1,0 +1,9 @@
+/**
+ * Every group of native functions; importing this module fills the registry
+ * (bifs/registry.ts). A new group file is added here.
+ */
+import './beamjs_io.js';
+import './erlang_arith.js';
+import './erlang_convert.js';
+import './erlang_process.js';
+import './lists.js';

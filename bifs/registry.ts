@@ -1,0 +1,66 @@
+/**
+ * The one registry of native functions, keyed 'module:name/arity': the BIFs
+ * of `erlang` and friends, and the replacements for OTP functions whose .beam
+ * only holds an `erlang:nif_error` stub (lists:reverse/2, binary:*, ...).
+ *
+ * Each group of BIFs lives in its own file under bifs/ and registers itself
+ * with `defineBifs`; bifs/index.ts imports every group, so importing it fills
+ * the table. The loader resolves imports and exports against this table once,
+ * at load time; the interpreter calls entries by index.
+ *
+ * Calling convention: `fn(p, args)` with the arguments in `args` (a scratch
+ * array owned by the caller: read it, never keep it). The result is a term,
+ * built on the process with `p.alloc` (vm/term/make.ts has the builders).
+ * A BIF fails by throwing an ErlangException (vm/errors.ts: badarg(), ...),
+ * exactly with the real VM's reason; it must not change anything visible
+ * before it throws.
+ */
+import type { Process } from '../vm/process.js';
+import type { Term } from '../vm/term/tags.js';
+
+export type BifFn = (p: Process, args: Term[]) => Term;
+
+/**
+ * guard: allowed in guards (bif1/bif2 with a fail label), never allocates a
+ *        GC-visible result bigger than a few words, never yields.
+ * gc:    called through gc_bif (may allocate; the caller says which x registers are live).
+ * bif:   an ordinary BIF (called with call_ext and friends).
+ * nif:   replaces an OTP function whose .beam has only a nif_error stub.
+ */
+export type BifKind = 'guard' | 'gc' | 'bif' | 'nif';
+
+export interface BifEntry {
+  readonly key: string;
+  readonly module: string;
+  readonly name: string;
+  readonly arity: number;
+  readonly kind: BifKind;
+  readonly fn: BifFn;
+  /** Position in BIF_TABLE; the number the loader writes into code. */
+  readonly index: number;
+}
+
+export const BIF_TABLE: BifEntry[] = [];
+const BY_KEY = new Map<string, BifEntry>();
+
+/**
+ * Registers a group: `defineBifs('erlang', 'bif', { 'atom_to_list/1': fn, ... })`.
+ * A key registered twice is a bug and throws at start-up.
+ */
+export function defineBifs(module: string, kind: BifKind, fns: Record<string, BifFn>): void {
+  for (const [nameArity, fn] of Object.entries(fns)) {
+    const slash = nameArity.lastIndexOf('/');
+    const name = nameArity.slice(0, slash);
+    const arity = Number(nameArity.slice(slash + 1));
+    if (slash <= 0 || !Number.isInteger(arity)) throw new Error(`bad BIF name ${nameArity}`);
+    const key = `${module}:${name}/${arity}`;
+    if (BY_KEY.has(key)) throw new Error(`BIF ${key} registered twice`);
+    const entry: BifEntry = { key, module, name, arity, kind, fn, index: BIF_TABLE.length };
+    BIF_TABLE.push(entry);
+    BY_KEY.set(key, entry);
+  }
+}
+
+export function lookupBif(module: string, name: string, arity: number): BifEntry | undefined {
+  return BY_KEY.get(`${module}:${name}/${arity}`);
+}

@@ -1,0 +1,399 @@
+/**
+ * Loading a module: the generic instructions of a parsed .beam file become
+ * threaded code in shared memory (encoding in vm/code/ops.ts). Every operand
+ * is decoded here, once: labels to addresses, imports to export entries,
+ * BIFs to registry indices, literals to term words in the module's literal
+ * area. The specialization and fusion rules are in vm/code/transform.ts.
+ *
+ * An instruction the interpreter does not implement is a load error naming
+ * it (LoadError), never a silent skip.
+ */
+import { Atom, type ETerm } from '../../loader/eterm.js';
+import { parseBeam, type BeamFile } from '../../loader/beam_file.js';
+import { decodeCode, type GenericInstr } from '../../loader/code.js';
+import type { Operand } from '../../loader/compact.js';
+import { lookupBif } from '../../bifs/registry.js';
+import { fromETerm, sizeOfETerm } from '../term/build.js';
+import { Heap } from '../term/heap.js';
+import { FLOAT_HEADER, NIL, fitsSmall, makeSmall, type Term } from '../term/tags.js';
+import type { VM } from '../vm.js';
+import { type FunEntry, type FunctionInfo, type LoadedModule } from './code_table.js';
+import { xReg, yReg } from './ops.js';
+import { selectSpecific, IMPLEMENTED_GENERIC } from './transform.js';
+import { createHash } from 'node:crypto';
+
+export class LoadError extends Error {
+  constructor(
+    readonly module: string,
+    reason: string,
+  ) {
+    super(`${module}: ${reason}`);
+    this.name = 'LoadError';
+  }
+}
+
+/** Heap words per fun in an allocation list: our fun's fixed part (free variables are counted in `words`). */
+const FUN_ALLOC_WORDS = 13;
+/** Heap words per float in an allocation list (header and two words). */
+const FLOAT_ALLOC_WORDS = 3;
+
+/** What the emitter needs while encoding one module. */
+export class Emitter {
+  readonly code: number[] = [];
+  /** Positions in `code` holding a label number to turn into an address. */
+  readonly labelRefs: number[] = [];
+  readonly labels = new Map<number, number>();
+  readonly lineAddrs: number[] = [];
+  readonly lineItems: number[] = [];
+  readonly functions: Array<{ start: number; name: Term; arity: number }> = [];
+  /** Positions in `code` holding a catch-table index relative to the module (patched to global). */
+  readonly catchRefs: number[] = [];
+
+  constructor(
+    readonly vm: VM,
+    readonly file: BeamFile,
+    readonly moduleAtom: Term,
+    readonly atomTerms: Term[],
+    readonly literals: Term[],
+    readonly extraLiteral: (t: ETerm) => Term,
+    readonly stringBase: number,
+    readonly funIndex: number[],
+  ) {}
+
+  fail(reason: string): never {
+    throw new LoadError(this.file.module, reason);
+  }
+
+  emit(...words: number[]): void {
+    for (const w of words) this.code.push(w);
+  }
+
+  /** A label operand: its number now, its address after relocation. */
+  label(o: Operand): void {
+    if (o.kind !== 'f') this.fail(`expected a label, got ${o.kind}`);
+    if (o.value === 0) {
+      this.code.push(0);
+      return;
+    }
+    this.labelRefs.push(this.code.length);
+    this.code.push(o.value);
+  }
+
+  atom(o: Operand): Term {
+    if (o.kind !== 'a') this.fail(`expected an atom, got ${o.kind}`);
+    return o.value === 0 ? NIL : this.atomTerms[o.value - 1]!;
+  }
+
+  /** A source operand word (vm/code/ops.ts). */
+  source(o: Operand): number {
+    switch (o.kind) {
+      case 'x':
+        return xReg(o.value);
+      case 'y':
+        return yReg(o.value);
+      case 'a':
+        return o.value === 0 ? NIL : this.atomTerms[o.value - 1]!;
+      case 'i': {
+        const v = o.value;
+        if (v >= -134217728n && v <= 134217727n) return makeSmall(Number(v));
+        return this.extraLiteral(v);
+      }
+      case 'literal': {
+        const t = this.literals[o.index];
+        if (t === undefined) this.fail(`literal ${o.index} out of range`);
+        return t;
+      }
+      case 'float':
+        return this.extraLiteral(o.value);
+      case 'tr':
+        return this.source(o.reg);
+      case 'u':
+        return makeSmall(o.value);
+      default:
+        return this.fail(`unexpected ${o.kind} operand where a source is expected`);
+    }
+  }
+
+  dest(o: Operand): number {
+    if (o.kind === 'x') return xReg(o.value);
+    if (o.kind === 'y') return yReg(o.value);
+    if (o.kind === 'tr') return this.dest(o.reg);
+    return this.fail(`unexpected ${o.kind} operand where a register is expected`);
+  }
+
+  unsigned(o: Operand): number {
+    if (o.kind === 'u') return o.value;
+    if (o.kind === 'i' && o.value >= 0n && o.value <= 0x7fffffffn) return Number(o.value);
+    return this.fail(`expected an unsigned operand, got ${o.kind}`);
+  }
+
+  /** Heap words of an allocation operand (a count or an allocation list). */
+  alloc(o: Operand): number {
+    if (o.kind === 'u') return o.value;
+    if (o.kind !== 'alloc') this.fail(`expected an allocation, got ${o.kind}`);
+    let words = 0;
+    for (const e of o.entries) {
+      words += e.type === 0 ? e.count : e.type === 1 ? e.count * FLOAT_ALLOC_WORDS : e.count * FUN_ALLOC_WORDS;
+    }
+    return words;
+  }
+
+  list(o: Operand): Operand[] {
+    if (o.kind !== 'list') this.fail(`expected a list operand, got ${o.kind}`);
+    return o.elements;
+  }
+
+  /** An import operand: its export-table entry. */
+  importEntry(o: Operand): number {
+    const imp = this.file.imports[this.unsigned(o)];
+    if (imp === undefined) this.fail(`import ${this.unsigned(o)} out of range`);
+    return this.vm.exports.entry(this.atomTerms[imp.module - 1]!, this.atomTerms[imp.name - 1]!, imp.arity);
+  }
+
+  /** A BIF operand (an import that must be a BIF): its registry index. */
+  bif(o: Operand): number {
+    const imp = this.file.imports[this.unsigned(o)];
+    if (imp === undefined) this.fail(`import ${this.unsigned(o)} out of range`);
+    const m = this.file.atoms[imp.module - 1]!;
+    const f = this.file.atoms[imp.name - 1]!;
+    const entry = lookupBif(m, f, imp.arity);
+    if (entry === undefined) this.fail(`BIF ${m}:${f}/${imp.arity} is not implemented`);
+    return entry.index;
+  }
+
+  /** Any operand, encoded by its own kind (for list elements and `*` operands). */
+  any(o: Operand): void {
+    switch (o.kind) {
+      case 'f':
+        this.label(o);
+        return;
+      case 'u':
+        this.code.push(o.value);
+        return;
+      case 'list':
+        this.code.push(o.elements.length);
+        for (const e of o.elements) this.any(e);
+        return;
+      case 'fr':
+        this.code.push(o.value);
+        return;
+      case 'alloc':
+        this.code.push(this.alloc(o));
+        return;
+      default:
+        this.code.push(this.source(o));
+    }
+  }
+}
+
+/** True when instrs[j] begins the next function (labels and lines then func_info) or the end of code. */
+function startsFunction(instrs: readonly GenericInstr[], j: number): boolean {
+  for (let k = j; k < instrs.length; k++) {
+    const n = instrs[k]!.op.name;
+    if (n === 'func_info' || n === 'int_code_end') return true;
+    if (n !== 'label' && n !== 'line') return false;
+  }
+  return true;
+}
+
+/** Loads a module from .beam bytes (replacing any current version) and returns it. */
+export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
+  const file = parseBeam(bytes);
+  const mem = vm.mem;
+  const atomTerms = file.atoms.map((a) => vm.atoms.intern(a));
+  const moduleAtom = atomTerms[0]!;
+
+  // Literal area: the literal table, plus big integers and floats used as operands.
+  const instrs: GenericInstr[] = decodeCode(file);
+  const extras: ETerm[] = [];
+  for (const ins of instrs) collectExtraLiterals(ins.args, extras);
+  let words = 0;
+  for (const t of file.literals) words += sizeOfETerm(t, vm);
+  for (const t of extras) words += sizeOfETerm(t, vm);
+  const literalHeap = Heap.allocate(mem, Math.max(words, 1));
+  const literals = file.literals.map((t) => fromETerm(vm, literalHeap, t));
+  const extraTerms = new Map<ETerm, Term>();
+  for (const t of extras) extraTerms.set(t, fromETerm(vm, literalHeap, t));
+  mem.refresh();
+
+  // String table, in shared memory for bs_match_string and friends.
+  const strings = file.strings;
+  const stringBlock = mem.alloc(Math.max(1, (strings.length + 3) >>> 2));
+  mem.refresh();
+  mem.u8.set(strings, stringBlock * 4);
+
+  const funIndex: number[] = [];
+  const em = new Emitter(
+    vm,
+    file,
+    moduleAtom,
+    atomTerms,
+    literals,
+    (t) => {
+      const term = extraTerms.get(t);
+      if (term === undefined) throw new LoadError(file.module, 'internal: literal operand not collected');
+      return term;
+    },
+    stringBlock * 4,
+    funIndex,
+  );
+
+  // Lambdas first: make_fun operands refer to the fun table.
+  const funs: FunEntry[] = file.lambdas.map((l) => ({
+    module: moduleAtom,
+    index: l.index,
+    codeArity: l.arity,
+    numFree: l.numFree,
+    oldUniq: l.oldUniq,
+    oldIndex: l.index,
+    address: 0,
+    name: atomTerms[l.name - 1]!,
+  }));
+  for (const f of funs) funIndex.push(vm.funs.register(f));
+
+  let currentFunction: { start: number; name: Term; arity: number; nif: number } | undefined;
+  for (let i = 0; i < instrs.length; i++) {
+    const ins = instrs[i]!;
+    const name = ins.op.name;
+    if (name === 'label') {
+      em.labels.set(em.unsigned(ins.args[0]!), em.code.length);
+      // A function replaced by a native function: its entry label starts the stub, its body is dropped.
+      if (currentFunction !== undefined && currentFunction.nif >= 0 && em.code.length === currentFunction.start + 4) {
+        em.emit(...vm.stubFor(currentFunction.nif));
+        // Skip the body (an erlang:nif_error stub); its labels point at the native stub.
+        while (i + 1 < instrs.length && !startsFunction(instrs, i + 1)) {
+          const next = instrs[i + 1]!;
+          if (next.op.name === 'label') em.labels.set(em.unsigned(next.args[0]!), em.code.length - 2);
+          i++;
+        }
+      }
+      continue;
+    }
+    if (name === 'line') {
+      const item = em.unsigned(ins.args[0]!);
+      em.lineAddrs.push(em.code.length);
+      em.lineItems.push(item);
+      continue;
+    }
+    if (name === 'int_code_end') break;
+    if (name === 'func_info') {
+      const fname = em.atom(ins.args[1]!);
+      const arity = em.unsigned(ins.args[2]!);
+      const nif = lookupBif(file.module, vm.atoms.name(fname), arity);
+      currentFunction = { start: em.code.length, name: fname, arity, nif: nif === undefined ? -1 : nif.index };
+      em.functions.push({ start: em.code.length, name: fname, arity });
+      em.emit(2, em.atom(ins.args[0]!), fname, arity);
+      continue;
+    }
+    if (!IMPLEMENTED_GENERIC.has(ins.op.opcode)) {
+      em.fail(`instruction ${name}/${ins.op.arity} is not implemented (opcode ${ins.op.opcode})`);
+    }
+    i += selectSpecific(em, instrs, i) - 1;
+  }
+
+  // Relocate: code goes into its own block of shared memory.
+  const codeWords = em.code.length;
+  const base = mem.alloc(Math.max(codeWords, 1));
+  mem.refresh();
+  const resolve = (label: number): number => {
+    const at = em.labels.get(label);
+    if (at === undefined) throw new LoadError(file.module, `undefined label ${label}`);
+    return base + at;
+  };
+  for (const at of em.labelRefs) em.code[at] = resolve(em.code[at]!);
+  for (const at of em.catchRefs) em.code[at] = vm.catches.add(em.code[at]!);
+  const w = mem.i32;
+  for (let k = 0; k < codeWords; k++) w[base + k] = em.code[k]!;
+
+  for (let k = 0; k < funs.length; k++) funs[k]!.address = resolve(file.lambdas[k]!.label);
+
+  const functions: FunctionInfo[] = em.functions.map((f) => ({ start: base + f.start, name: f.name, arity: f.arity }));
+  const lines = file.lines;
+  const lineFiles = new Int32Array(em.lineItems.length);
+  const lineNumbers = new Int32Array(em.lineItems.length);
+  em.lineItems.forEach((item, k) => {
+    const li = lines?.items[item];
+    lineFiles[k] = li?.file ?? 0;
+    lineNumbers[k] = li?.line ?? 0;
+  });
+  const fileNames = lines !== undefined && lines.fileNames.length > 0 ? lines.fileNames : [`${file.module}.erl`];
+  if (lines !== undefined && lines.fileNames.length === 0) fileNames[0] = `${file.module}.erl`;
+
+  const attributes = file.attributes === undefined ? NIL : fromETerm(vm, Heap.allocate(mem, sizeOfETerm(file.attributes, vm) + 1), file.attributes);
+  const compileInfo = file.compileInfo === undefined ? NIL : fromETerm(vm, Heap.allocate(mem, sizeOfETerm(file.compileInfo, vm) + 1), file.compileInfo);
+  let onLoad = 0;
+  const onLoadAttr = findOnLoad(file);
+  if (onLoadAttr !== undefined) {
+    const f = functions.find((fn) => vm.atoms.name(fn.name) === onLoadAttr && fn.arity === 0);
+    if (f !== undefined) onLoad = f.start + 4;
+  }
+
+  const module: LoadedModule = {
+    name: moduleAtom,
+    nameText: file.module,
+    code: base,
+    codeEnd: base + codeWords,
+    functions,
+    lineAddrs: Int32Array.from(em.lineAddrs, (a) => base + a),
+    lineFiles,
+    lineNumbers,
+    fileNames: fileNames.map((n, k) => (k === 0 ? moduleSourceName(file, n) : n)),
+    funs,
+    exports: file.exports.map((e) => [atomTerms[e.name - 1]!, e.arity]),
+    attributes,
+    compileInfo,
+    md5: moduleMd5(file),
+    onLoad,
+  };
+
+  // Publish: exported functions point at their entry labels (native stubs were emitted in place).
+  for (const e of file.exports) {
+    const entry = vm.exports.entry(moduleAtom, atomTerms[e.name - 1]!, e.arity);
+    vm.exports.setAddress(entry, resolve(e.label));
+  }
+  vm.modules.add(module);
+  return module;
+}
+
+/** The file name for the module's own source as erl shows it in stack traces. */
+function moduleSourceName(file: BeamFile, name: string): string {
+  return name.length > 0 ? name : `${file.module}.erl`;
+}
+
+function findOnLoad(file: BeamFile): string | undefined {
+  const attrs = file.attributes;
+  if (!Array.isArray(attrs)) return undefined;
+  for (const a of attrs) {
+    if (typeof a === 'object' && a !== null && 'elements' in a) {
+      const [k, v] = (a as { elements: ETerm[] }).elements;
+      if (k instanceof Atom && k.name === 'on_load' && Array.isArray(v) && v.length > 0) {
+        const fa = v[0] as { elements?: ETerm[] };
+        const n = fa.elements?.[0];
+        if (n instanceof Atom) return n.name;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** MD5 of the module, as module_info(md5) reports it (over the chunks beam_lib:md5 uses). */
+function moduleMd5(file: BeamFile): Uint8Array {
+  const h = createHash('md5');
+  for (const c of file.chunks) {
+    if (['AtU8', 'Atom', 'Code', 'StrT', 'ImpT', 'ExpT', 'FunT', 'LitT', 'Meta'].includes(c.id)) h.update(c.data);
+  }
+  return new Uint8Array(h.digest());
+}
+
+function collectExtraLiterals(args: readonly Operand[], out: ETerm[]): void {
+  for (const a of args) {
+    if (a.kind === 'i' && (a.value < -134217728n || a.value > 134217727n)) {
+      (a as { literal?: ETerm }).literal = a.value;
+      out.push(a.value);
+    } else if (a.kind === 'float') out.push(a.value);
+    else if (a.kind === 'list') collectExtraLiterals(a.elements, out);
+    else if (a.kind === 'tr') collectExtraLiterals([a.reg], out);
+  }
+}
+
+export { FLOAT_HEADER, fitsSmall };

@@ -1,0 +1,243 @@
+/**
+ * From generic to specific instructions. The rules are data: each names the
+ * generic sequence it replaces, an optional condition, and what it writes.
+ * The first rule that matches at a position wins; with none, the generic
+ * instruction is written with its operands encoded by their kinds
+ * (loader/genop.ts letters; encoding in vm/code/ops.ts).
+ */
+import type { GenericInstr } from '../../loader/code.js';
+import type { Operand } from '../../loader/compact.js';
+import { GENERIC_OPS } from '../../loader/genop.js';
+import { isSmall, smallVal, isImmediate } from '../term/tags.js';
+import type { Emitter } from './load.js';
+import {
+  OP_ADD,
+  OP_DEALLOCATE_RETURN,
+  OP_FMOVE_FROM_FREG,
+  OP_FMOVE_TO_FREG,
+  OP_MOVE_DEALLOCATE_RETURN,
+  OP_MOVE_RETURN,
+  OP_SELECT_VAL_JT,
+  OP_SELECT_VAL_LINEAR,
+  OP_SELECT_VAL_SEARCH,
+  OP_SUB,
+} from './ops.js';
+
+interface Rule {
+  readonly name: string;
+  /** Generic instruction names, in sequence. */
+  readonly pattern: readonly string[];
+  readonly when?: (em: Emitter, ins: readonly GenericInstr[]) => boolean;
+  readonly emit: (em: Emitter, ins: readonly GenericInstr[]) => void;
+}
+
+const isX0 = (o: Operand | undefined): boolean => o !== undefined && o.kind === 'x' && o.value === 0;
+
+const bifName = (em: Emitter, o: Operand): string => {
+  const imp = em.file.imports[em.unsigned(o)]!;
+  return `${em.file.atoms[imp.module - 1]}:${em.file.atoms[imp.name - 1]}/${imp.arity}`;
+};
+
+const RULES: readonly Rule[] = [
+  {
+    name: 'move_deallocate_return',
+    pattern: ['move', 'deallocate', 'return'],
+    when: (_em, [mv]) => isX0(mv!.args[1]),
+    emit: (em, [mv, dealloc]) => em.emit(OP_MOVE_DEALLOCATE_RETURN, em.source(mv!.args[0]!), em.unsigned(dealloc!.args[0]!)),
+  },
+  {
+    name: 'move_return',
+    pattern: ['move', 'return'],
+    when: (_em, [mv]) => isX0(mv!.args[1]),
+    emit: (em, [mv]) => em.emit(OP_MOVE_RETURN, em.source(mv!.args[0]!)),
+  },
+  {
+    name: 'deallocate_return',
+    pattern: ['deallocate', 'return'],
+    emit: (em, [dealloc]) => em.emit(OP_DEALLOCATE_RETURN, em.unsigned(dealloc!.args[0]!)),
+  },
+  {
+    name: 'add',
+    pattern: ['gc_bif2'],
+    when: (em, [g]) => bifName(em, g!.args[2]!) === 'erlang:+/2',
+    emit: (em, [g]) => {
+      em.emit(OP_ADD);
+      em.label(g!.args[0]!);
+      em.emit(em.source(g!.args[3]!), em.source(g!.args[4]!), em.dest(g!.args[5]!));
+    },
+  },
+  {
+    name: 'sub',
+    pattern: ['gc_bif2'],
+    when: (em, [g]) => bifName(em, g!.args[2]!) === 'erlang:-/2',
+    emit: (em, [g]) => {
+      em.emit(OP_SUB);
+      em.label(g!.args[0]!);
+      em.emit(em.source(g!.args[3]!), em.source(g!.args[4]!), em.dest(g!.args[5]!));
+    },
+  },
+  {
+    name: 'select_val',
+    pattern: ['select_val'],
+    emit: (em, [sv]) => emitSelectVal(em, sv!),
+  },
+  {
+    name: 'fmove',
+    pattern: ['fmove'],
+    emit: (em, [fm]) => {
+      const [from, to] = fm!.args as [Operand, Operand];
+      if (from.kind === 'fr' && to.kind === 'fr') em.emit(96, from.value, to.value);
+      else if (to.kind === 'fr') em.emit(OP_FMOVE_TO_FREG, em.source(from), to.value);
+      else if (from.kind === 'fr') em.emit(OP_FMOVE_FROM_FREG, from.value, em.dest(to));
+      else em.fail('fmove between two non-float registers');
+    },
+  },
+  {
+    name: 'catch_register',
+    pattern: ['try'],
+    emit: (em, [t]) => emitCatch(em, 104, t!),
+  },
+  {
+    name: 'catch_register',
+    pattern: ['catch'],
+    emit: (em, [t]) => emitCatch(em, 62, t!),
+  },
+];
+
+function emitCatch(em: Emitter, opcode: number, ins: GenericInstr): void {
+  em.emit(opcode, em.dest(ins.args[0]!));
+  em.catchRefs.push(em.code.length);
+  em.label(ins.args[1]!);
+}
+
+/**
+ * select_val: a jump table when the values are dense small integers, a
+ * binary search over the sorted words when they are all immediates, a
+ * linear scan with =:= otherwise.
+ */
+function emitSelectVal(em: Emitter, ins: GenericInstr): void {
+  const [src, fail, list] = ins.args as [Operand, Operand, Operand];
+  const elems = em.list(list);
+  const pairs: Array<[number, Operand]> = [];
+  for (let k = 0; k < elems.length; k += 2) pairs.push([em.source(elems[k]!), elems[k + 1]!]);
+  const allSmall = pairs.every(([v]) => isSmall(v));
+  if (allSmall && pairs.length > 0) {
+    const vals = pairs.map(([v]) => smallVal(v));
+    const min = Math.min(...vals);
+    const span = Math.max(...vals) - min + 1;
+    if (span <= 2 * pairs.length + 8) {
+      em.emit(OP_SELECT_VAL_JT, em.source(src));
+      em.label(fail);
+      em.emit(min, span);
+      const slots: Array<Operand> = new Array(span).fill(fail);
+      for (const [v, l] of pairs) slots[smallVal(v) - min] = l;
+      for (const l of slots) em.label(l);
+      return;
+    }
+  }
+  if (pairs.every(([v]) => isImmediate(v))) {
+    pairs.sort((a, b) => a[0] - b[0]);
+    em.emit(OP_SELECT_VAL_SEARCH, em.source(src));
+    em.label(fail);
+    em.emit(pairs.length);
+    for (const [v] of pairs) em.emit(v);
+    for (const [, l] of pairs) em.label(l);
+    return;
+  }
+  em.emit(OP_SELECT_VAL_LINEAR, em.source(src));
+  em.label(fail);
+  em.emit(pairs.length);
+  for (const [v, l] of pairs) {
+    em.emit(v);
+    em.label(l);
+  }
+}
+
+/** Writes one generic instruction with operands encoded by their kind letters. */
+function emitGeneric(em: Emitter, ins: GenericInstr): void {
+  const op = ins.op;
+  em.emit(op.opcode);
+  for (let k = 0; k < op.kinds.length; k++) {
+    const o = ins.args[k]!;
+    switch (op.kinds[k]) {
+      case 'l':
+        em.label(o);
+        break;
+      case 'u':
+      case 'o':
+        em.emit(em.unsigned(o));
+        break;
+      case 's':
+        em.emit(em.source(o));
+        break;
+      case 'd':
+      case 'x':
+      case 'y':
+        em.emit(em.dest(o));
+        break;
+      case 'a':
+        em.emit(em.atom(o));
+        break;
+      case 'i':
+        em.emit(em.importEntry(o));
+        break;
+      case 'b':
+        em.emit(em.bif(o));
+        break;
+      case 'k':
+        em.emit(em.funIndex[em.unsigned(o)]!);
+        break;
+      case 'A':
+        em.emit(em.alloc(o));
+        break;
+      case 'z':
+        em.emit(em.stringBase + em.unsigned(o));
+        break;
+      case 'F':
+        if (o.kind !== 'fr') em.fail(`${op.name}: expected a float register`);
+        em.emit(o.value);
+        break;
+      default: // L, t, *: by the operand's own kind
+        em.any(o);
+    }
+  }
+}
+
+/**
+ * The generic instructions the interpreter implements (others are load
+ * errors). Kept here, beside the rules, so the loader and the interpreter
+ * agree; a test checks every one has a handler.
+ */
+export const IMPLEMENTED_GENERIC = new Set<number>([
+  2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+  39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67,
+  69, 72, 73, 74, 75, 77, 78, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 112, 113, 114,
+  115, 124, 125, 129, 136, 149, 152, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164, 169, 171, 172, 173,
+  174, 175, 176, 178, 180,
+]);
+
+/** Writes the specific form of the instruction(s) at instrs[i]; returns how many generic instructions it consumed. */
+export function selectSpecific(em: Emitter, instrs: readonly GenericInstr[], i: number): number {
+  for (const rule of RULES) {
+    const n = rule.pattern.length;
+    if (i + n > instrs.length) continue;
+    let ok = true;
+    for (let k = 0; k < n; k++) {
+      if (instrs[i + k]!.op.name !== rule.pattern[k]) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    const seq = instrs.slice(i, i + n);
+    if (rule.when !== undefined && !rule.when(em, seq)) continue;
+    rule.emit(em, seq);
+    return n;
+  }
+  emitGeneric(em, instrs[i]!);
+  return 1;
+}
+
+/** Names of the rules, for the listing and tests. */
+export const RULE_NAMES = RULES.map((r) => r.name);
+export { GENERIC_OPS };

@@ -1,0 +1,177 @@
+/**
+ * A process: its heap and stack (one block of shared memory, the heap growing
+ * up from the start and the stack growing down from the end), its saved
+ * registers, mailbox and dictionary.
+ *
+ *   block                                                      blockEnd
+ *   | heap (terms) ... top ->          free          <- stackTop ... stack |
+ *
+ * The stack holds frames: [CP][y0][y1]... with the stack pointer (E) at
+ * the CP word; a CP is a code address shifted left by two, so its primary
+ * tag is 00 and no scan mistakes it for a term. Catch words are immediates.
+ *
+ * While the interpreter runs a process it keeps the heap top and E in local
+ * variables; it writes them back (`heap.top`, `stackTop`, and `heap.end =
+ * stackTop`) before calling anything that may allocate or collect.
+ *
+ * Allocation outside instructions that reserved heap (BIFs, messages) goes
+ * through `alloc`, which falls back to heap fragments: blocks of shared
+ * memory that the next collection empties into the new heap.
+ *
+ * Provisional (issue 5/6): the control block is a JS object owned by the one
+ * thread that runs the process; it moves into shared memory with the SMP
+ * schedulers.
+ */
+import type { Memory } from './memory.js';
+import type { AtomTable } from './term/atoms.js';
+import { Heap } from './term/heap.js';
+import type { Builder } from './term/make.js';
+import type { VM } from './vm.js';
+import { NIL, type Term } from './term/tags.js';
+
+/** Heap sizes in words, as the real VM grows them (Fibonacci-like, then +20%). */
+export function nextHeapSize(atLeast: number): number {
+  let a = 233;
+  let b = 376;
+  while (a < atLeast) {
+    if (a < 1_000_000) {
+      const c = a + b;
+      a = b;
+      b = c;
+    } else {
+      a = Math.ceil(a * 1.2);
+    }
+  }
+  return a;
+}
+
+export const MIN_HEAP_SIZE = 233;
+
+export const enum ProcessStatus {
+  Runnable = 0,
+  Running = 1,
+  Waiting = 2,
+  Exiting = 3,
+  Exited = 4,
+}
+
+export class Process implements Builder {
+  readonly heap: Heap;
+  /** First word of the heap+stack block and one past its last word. */
+  block: number;
+  blockEnd: number;
+  /** The stack pointer E (word index of the current frame's CP word); blockEnd when empty. */
+  stackTop: number;
+  /** Heap fragments (block addresses) filled by `alloc` when the heap had no room. */
+  fragments: number[] = [];
+  fragmentWords = 0;
+  /** Head of the list of this process's ProcBins (word index; 0 = end), for the GC's sweep. */
+  offHeap = 0;
+
+  // ---- execution state, saved when the process is not running
+  pc = 0;
+  cp = 0;
+  /** Live X registers saved at a scheduling point. */
+  savedX: Int32Array = new Int32Array(0);
+  reductions = 0;
+  status: ProcessStatus = ProcessStatus.Runnable;
+
+  // ---- mailbox: message terms (each copied onto this process's heap or a fragment)
+  mailbox: Term[] = [];
+  /** Index of the next message receive looks at (the save pointer). */
+  savePointer = 0;
+  /** A receive timer's deadline (ms, performance.now() clock) or -1. */
+  timeoutAt = -1;
+  timedOut = false;
+  /** Address of the wait_timeout instruction to resume at when the receive timer fires. */
+  timeoutPc = 0;
+  /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */
+  yieldRequested = false;
+  /** The stack trace term and class of the last exception caught, for `raise` (old-style rethrow). */
+  lastTrace: Term = NIL;
+  lastClass: Term = NIL;
+
+  /** Process dictionary as key, value, key, value ... (GC roots). */
+  dictionary: Term[] = [];
+  groupLeader: Term = NIL;
+  trapExit = false;
+  /** Where the process started: {M, F, Arity} of spawn (atoms and arity as numbers). */
+  initialCall: [Term, Term, number] = [NIL, NIL, 0];
+  /** The exit reason once exited; for an uncaught exception also its class, raw reason and stack trace. */
+  exitReason: Term = NIL;
+  exitClass: Term = NIL;
+  exitRawReason: Term = NIL;
+  exitTrace: Term = NIL;
+
+  /** The VM this process runs in (for BIFs that reach processes, code and I/O). */
+  vm!: VM;
+
+  constructor(
+    readonly mem: Memory,
+    readonly atoms: AtomTable,
+    readonly pid: Term,
+    heapWords: number = MIN_HEAP_SIZE,
+  ) {
+    this.block = mem.alloc(heapWords);
+    this.blockEnd = this.block + heapWords;
+    this.stackTop = this.blockEnd;
+    this.heap = new Heap(mem, this.block, this.stackTop);
+  }
+
+  /** Words free between the heap top and the stack. */
+  get freeWords(): number {
+    return this.stackTop - this.heap.top;
+  }
+
+  /** Reserves words on the heap, or in a new heap fragment when the heap is full. Never fails. */
+  alloc(words: number): number {
+    const heap = this.heap;
+    const at = heap.top;
+    if (at + words <= this.stackTop) {
+      heap.top = at + words;
+      return at;
+    }
+    const frag = this.mem.alloc(words);
+    this.fragments.push(frag);
+    this.fragmentWords += words;
+    return frag;
+  }
+
+  /**
+   * A heap with room for `words` words: the process heap when it has them,
+   * else a new fragment (for builders that take a Heap, like fromETerm).
+   * Words taken from the returned heap are the process's.
+   */
+  heapFor(words: number): Heap {
+    this.heap.end = this.stackTop;
+    if (this.heap.free >= words) return this.heap;
+    const frag = this.mem.alloc(Math.max(words, 1));
+    this.fragments.push(frag);
+    this.fragmentWords += words;
+    return new Heap(this.mem, frag, frag + Math.max(words, 1));
+  }
+
+  linkOffHeap(procBin: number): void {
+    this.mem.i32[procBin + 3] = this.offHeap;
+    this.offHeap = procBin;
+  }
+
+  /** Releases the heap, the fragments and the references to off-heap binaries. */
+  release(): void {
+    const mem = this.mem;
+    for (let pb = this.offHeap; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
+    this.offHeap = 0;
+    for (const f of this.fragments) mem.free(f);
+    this.fragments = [];
+    this.fragmentWords = 0;
+    if (this.block !== 0) mem.free(this.block);
+    this.block = this.blockEnd = this.stackTop = 0;
+    this.mailbox = [];
+    this.dictionary = [];
+  }
+}
+
+/** Drops one reference to an off-heap binary block, freeing it with the last. */
+export function releaseOffHeapBlock(mem: Memory, block: number): void {
+  if (Atomics.sub(mem.i32, block, 1) === 1) mem.free(block);
+}

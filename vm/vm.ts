@@ -1,0 +1,467 @@
+/**
+ * The virtual machine: memory, atoms, code tables, processes and (for now)
+ * one inline scheduler on the calling thread, in the architecture brief's
+ * direct start-up mode: no boot script; modules load from the code path on
+ * first call; the group leader is an I/O server written in Erlang
+ * (vm/runtime/beamjs_io.erl) over two native functions for standard I/O.
+ *
+ * Provisional (issues 5 and 6): processes, timers and the run queue are JS
+ * objects of this thread; the SMP schedulers move them into shared memory.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '../bifs/index.js';
+import { notifyMonitors } from '../bifs/erlang_process.js';
+import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
+import { collectGarbage } from '../gc/collect.js';
+import { copyTerm } from '../gc/copy.js';
+import { CatchTable, ExportTable, FunTable, ModuleTable, type LoadedModule } from './code/code_table.js';
+import { loadModule } from './code/load.js';
+import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_BIF_STUB_ERROR, OP_CALL_BIF_RETURN, OP_PROCESS_EXIT } from './code/ops.js';
+import { RunResult, newRegisters, run, type Registers } from './interp.js';
+import { Memory, type MemoryOptions } from './memory.js';
+import { MIN_HEAP_SIZE, Process, ProcessStatus } from './process.js';
+import { AtomTable, commonAtom } from './term/atoms.js';
+import { compareMapKeys } from './term/compare.js';
+import { displayText } from './term/display.js';
+import { makeSmall, FLATMAP_HEADER, NIL, SUB_TUPLE, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidNumber, type Term } from './term/tags.js';
+import { mkTuple } from './term/make.js';
+import { Halt } from './halt.js';
+export { Halt };
+
+export interface VMOptions {
+  /** Directories searched for .beam files, in order, before the OTP and Elixir libraries. */
+  codePath?: string[];
+  /** Add the installed OTP's lib/*\/ebin and Elixir's (default true). */
+  otpLibraries?: boolean;
+  memory?: MemoryOptions;
+  /** Reductions per time slice. */
+  slice?: number;
+  /** Where standard output goes (default: synchronous writes to fd 1). */
+  stdout?: (bytes: Uint8Array) => void;
+  /** A line of standard input, or undefined at end of input (default: synchronous reads of fd 0). */
+  stdin?: () => Uint8Array | undefined;
+}
+
+/** Words of the VM's own stub code: one per special native plus the process exit stub. */
+const SPECIAL_STUBS: Record<string, number> = {
+  'erlang:apply/3': OP_APPLY_STUB,
+  'erlang:apply/2': OP_APPLY2_STUB,
+  'erlang:error/1': OP_BIF_STUB_ERROR,
+  'erlang:error/2': OP_BIF_STUB_ERROR,
+  'erlang:error/3': OP_BIF_STUB_ERROR,
+  'erlang:exit/1': OP_BIF_STUB_ERROR,
+  'erlang:throw/1': OP_BIF_STUB_ERROR,
+  'erlang:raise/3': OP_BIF_STUB_ERROR,
+};
+
+export class VM {
+  readonly mem: Memory;
+  readonly atoms: AtomTable;
+  readonly exports: ExportTable;
+  readonly modules = new ModuleTable();
+  readonly funs = new FunTable();
+  readonly catches = new CatchTable();
+  readonly codePath: string[];
+  readonly processes = new Map<number, Process>();
+  readonly registered = new Map<Term, Process>();
+  private readonly runQueue: Process[] = [];
+  private readonly regs: Registers = newRegisters();
+  private nextPid = 1;
+  private readonly missing = new Set<Term>();
+  /** Address of the stub every process returns to at the end of its initial call. */
+  readonly exitStub: number;
+  /** Stub code per special native (apply, error...), by BIF index. */
+  private readonly specialStubs = new Map<number, number[]>();
+  readonly slice: number;
+  readonly stdout: (bytes: Uint8Array) => void;
+  readonly stdin: () => Uint8Array | undefined;
+  private refCounter = 0;
+  ioServer: Process | undefined;
+
+  constructor(options: VMOptions = {}) {
+    this.mem = Memory.create(options.memory);
+    this.atoms = AtomTable.format(this.mem);
+    this.exports = new ExportTable(this.mem);
+    this.slice = options.slice ?? 4000;
+    this.stdout = options.stdout ?? defaultStdout;
+    this.stdin = options.stdin ?? defaultStdin;
+    this.codePath = [...(options.codePath ?? []), runtimeDir()];
+    if (options.otpLibraries !== false) this.codePath.push(...libraryDirs());
+
+    // Stubs: the process exit point and one body per BIF, published in the export table.
+    const bifStubWords = 2;
+    const stubs = this.mem.alloc(2 + BIF_TABLE.length * bifStubWords);
+    this.mem.refresh();
+    const w = this.mem.i32;
+    this.exitStub = stubs;
+    w[stubs] = OP_PROCESS_EXIT;
+    w[stubs + 1] = 0;
+    for (const bif of BIF_TABLE) {
+      const at = stubs + 2 + bif.index * bifStubWords;
+      const special = SPECIAL_STUBS[bif.key];
+      const words = special === undefined ? [OP_CALL_BIF_RETURN, bif.index] : [special, special === OP_APPLY_STUB ? 3 : bif.index];
+      if (special !== undefined) this.specialStubs.set(bif.index, words);
+      w[at] = words[0]!;
+      w[at + 1] = words[1]!;
+      const e = this.exports.entry(this.atoms.intern(bif.module), this.atoms.intern(bif.name), bif.arity);
+      this.exports.setAddress(e, at);
+    }
+  }
+
+  /** A builder for terms that outlive no process (arguments copied into a new process at spawn). */
+  scratchBuilder(): { mem: Memory; atoms: AtomTable; alloc(words: number): number } {
+    return { mem: this.mem, atoms: this.atoms, alloc: (words: number) => this.mem.alloc(words) };
+  }
+
+  /** The stub words the loader writes for a native that replaces a module's function. */
+  stubFor(bifIndex: number): number[] {
+    return this.specialStubs.get(bifIndex) ?? [OP_CALL_BIF_RETURN, bifIndex];
+  }
+
+  bif(module: string, name: string, arity: number): BifEntry {
+    const e = lookupBif(module, name, arity);
+    if (e === undefined) throw new Error(`BIF ${module}:${name}/${arity} is not registered`);
+    return e;
+  }
+
+  // ---------------------------------------------------------------- code
+
+  load(bytes: Uint8Array): LoadedModule {
+    const m = loadModule(this, bytes);
+    this.missing.delete(m.name);
+    return m;
+  }
+
+  /** Finds `module`.beam on the code path and loads it; false if there is none. */
+  autoload(module: Term): boolean {
+    if (this.modules.get(module) !== undefined) return true;
+    if (this.missing.has(module)) return false;
+    const name = this.atoms.name(module);
+    for (const dir of this.codePath) {
+      const file = join(dir, `${name}.beam`);
+      if (existsSync(file)) {
+        this.load(readFileSync(file));
+        return true;
+      }
+    }
+    this.missing.add(module);
+    return false;
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  /** A new process that will call M:F(Args...). */
+  spawn(module: Term, fun: Term, args: Term[], parent?: Process, heapWords = MIN_HEAP_SIZE): Process {
+    const number = this.nextPid++;
+    const pid = makeLocalPid(number & 0x7fff, (number >>> 15) & 0x1fff);
+    const p = new Process(this.mem, this.atoms, pid, heapWords);
+    p.vm = this;
+    p.groupLeader = parent?.groupLeader ?? this.ioServer?.pid ?? pid;
+    p.initialCall = [module, fun, args.length];
+    const copied = args.map((a) => copyTerm(this, a, p));
+    p.savedX = Int32Array.from(copied);
+    p.cp = this.exitStub;
+    const e = this.exports.entry(module, fun, args.length);
+    let addr = this.exports.address(e);
+    if (addr === 0) {
+      this.autoload(module);
+      addr = this.exports.address(e);
+    }
+    p.pc = addr === 0 ? this.undefStub(module, fun, args.length) : addr;
+    this.processes.set(pidNumber(pid) | 0, p);
+    this.runQueue.push(p);
+    return p;
+  }
+
+  /** A process that calls an undefined function raises undef: we start it on error_handler-like code. */
+  private undefStub(module: Term, fun: Term, arity: number): number {
+    // erlang:apply(M, F, Args) with the args in x0..: simplest is to start at the apply stub with x0..x2 set.
+    void module;
+    void fun;
+    void arity;
+    return this.exports.address(this.exports.entry(this.atoms.intern('erlang'), this.atoms.intern('apply'), 3));
+  }
+
+  processOf(pid: Term): Process | undefined {
+    if (!isLocalPid(pid)) return undefined;
+    const p = this.processes.get(pidNumber(pid));
+    return p !== undefined && p.pid === pid ? p : undefined;
+  }
+
+  /** Sends a copy of msg to dest (a pid or a registered name); a dead destination drops it. */
+  send(from: Process, dest: Term, msg: Term): void {
+    let target: Process | undefined;
+    if (isAtom(dest)) target = this.registered.get(dest);
+    else target = this.processOf(dest);
+    if (target === undefined || target.status === ProcessStatus.Exited) return;
+    const copy = target === from ? msg : copyTerm(this, msg, target);
+    this.deliver(target, copy);
+  }
+
+  /** Puts a message (already on the target's heap) in its mailbox and wakes it. */
+  deliver(target: Process, msg: Term): void {
+    target.mailbox.push(msg);
+    if (target.status === ProcessStatus.Waiting) {
+      target.status = ProcessStatus.Runnable;
+      this.runQueue.push(target);
+    }
+  }
+
+  makeRef(p: Process): Term {
+    const at = p.alloc(4);
+    const w = this.mem.i32;
+    const n = ++this.refCounter;
+    w[at] = makeHeader(3, 0x4);
+    w[at + 1] = n & 0x3ffff;
+    w[at + 2] = Math.floor(n / 0x40000) | 0;
+    w[at + 3] = 0;
+    return makeBoxed(at);
+  }
+
+  collect(p: Process, x: Int32Array, live: number, need: number): void {
+    collectGarbage(p, x, live, need);
+    this.mem.refresh();
+  }
+
+  /** A flatmap of atom keys (error_info and friends), keys in map-key order. */
+  makeMap(p: Process, keys: Term[], values: Term[]): Term {
+    const order = keys.map((_, i) => i).sort((a, b) => compareMapKeys(this, keys[a]!, keys[b]!));
+    const n = keys.length;
+    const keysTuple = mkTuple(p, order.map((i) => keys[i]!));
+    const at = p.alloc(3 + n);
+    const w = this.mem.i32;
+    w[at] = FLATMAP_HEADER;
+    w[at + 1] = n;
+    w[at + 2] = keysTuple;
+    order.forEach((i, k) => (w[at + 3 + k] = values[i]!));
+    void SUB_TUPLE;
+    return makeBoxed(at);
+  }
+
+  setReceiveTimer(p: Process, ms: number): void {
+    p.timeoutAt = performance.now() + ms;
+  }
+
+  reportInternalError(p: Process, e: unknown): void {
+    const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    process.stderr.write(`beamjs: internal error in process ${this.pidText(p.pid)}: ${text}\n`);
+  }
+
+  pidText(pid: Term): string {
+    return displayText(this, pid);
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  /**
+   * Runs processes until `until()` holds or nothing can run. Receive timers
+   * are served by sleeping this thread until the next deadline.
+   */
+  runUntil(until: () => boolean): void {
+    while (!until()) {
+      const p = this.runQueue.shift();
+      if (p === undefined) {
+        if (!this.fireTimers()) return;
+        continue;
+      }
+      if (p.status === ProcessStatus.Exited) continue;
+      p.status = ProcessStatus.Running;
+      const r = run(this, p, this.regs, this.slice);
+      if (r === RunResult.Yield) {
+        p.status = ProcessStatus.Runnable;
+        this.runQueue.push(p);
+      } else if (r === RunResult.Wait) {
+        if (p.savePointer < p.mailbox.length) {
+          p.status = ProcessStatus.Runnable;
+          this.runQueue.push(p);
+        } else p.status = ProcessStatus.Waiting;
+      } else this.exit(p);
+      if (this.runQueue.length === 0) this.fireTimers(false);
+    }
+  }
+
+  /** Wakes processes whose receive timers expired; sleeps until the next one when `sleep`. Returns whether any timer exists. */
+  private fireTimers(sleep = true): boolean {
+    let next = Infinity;
+    let any = false;
+    const now = performance.now();
+    for (const p of this.processes.values()) {
+      if (p.status !== ProcessStatus.Waiting || p.timeoutAt < 0) continue;
+      any = true;
+      if (p.timeoutAt <= now) {
+        p.timedOut = true;
+        p.timeoutAt = -1;
+        p.pc = p.timeoutPc;
+        p.status = ProcessStatus.Runnable;
+        this.runQueue.push(p);
+      } else next = Math.min(next, p.timeoutAt);
+    }
+    if (this.runQueue.length > 0) return true;
+    if (!any) return false;
+    if (sleep && next < Infinity) sleepMs(Math.max(0, next - performance.now()));
+    return true;
+  }
+
+  private exit(p: Process): void {
+    p.status = ProcessStatus.Exited;
+    const reason = p.exitReason;
+    const normal = reason === commonAtom('normal');
+    if (!normal && p !== this.mainProcess && p.exitClass !== NIL) {
+      // The real VM's report for an uncaught error in a process without a logger.
+      this.writeStderr(`=ERROR REPORT==== ${displayText(this, p.pid)} ====\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`);
+    }
+    for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
+    notifyMonitors(p);
+    if (p !== this.mainProcess) {
+      this.processes.delete(pidNumber(p.pid));
+      p.release();
+    }
+  }
+
+  writeStderr(text: string): void {
+    process.stderr.write(text);
+  }
+
+  private mainProcess: Process | undefined;
+
+  /**
+   * Direct start-up: starts the I/O server, calls M:F(Args) in a new process
+   * and runs until it ends. Returns the exit status (0 normal, 1 uncaught
+   * error, N for halt(N)) and the entry process.
+   */
+  runMain(module: string, fun: string, args: Term[] | undefined): { status: number | string; process: Process } {
+    this.startIoServer();
+    const p = this.spawn(this.atoms.intern(module), this.atoms.intern(fun), args ?? []);
+    this.mainProcess = p;
+    try {
+      this.runUntil(() => p.status === ProcessStatus.Exited);
+    } catch (e) {
+      if (e instanceof Halt) {
+        this.flushIo();
+        return { status: e.status, process: p };
+      }
+      throw e;
+    }
+    this.flushIo();
+    if (p.status !== ProcessStatus.Exited) {
+      this.writeStderr('beamjs: the entry process is waiting for a message that nothing can send (deadlock)\n');
+      return { status: 1, process: p };
+    }
+    return { status: p.exitReason === commonAtom('normal') ? 0 : 1, process: p };
+  }
+
+  /** Lets the I/O server finish writing what it was sent. */
+  private flushIo(): void {
+    const io = this.ioServer;
+    if (io === undefined) return;
+    this.runUntil(() => io.status === ProcessStatus.Waiting && io.mailbox.length === 0);
+  }
+
+  private startIoServer(): void {
+    if (this.ioServer !== undefined) return;
+    const io = this.spawn(this.atoms.intern('beamjs_io'), this.atoms.intern('start'), []);
+    io.groupLeader = io.pid;
+    this.ioServer = io;
+    this.registered.set(this.atoms.intern('user'), io);
+    const err = this.spawn(this.atoms.intern('beamjs_io'), this.atoms.intern('start'), [makeSmall(2)]);
+    err.groupLeader = io.pid;
+    this.registered.set(this.atoms.intern('standard_error'), err);
+  }
+}
+
+function defaultStdout(bytes: Uint8Array): void {
+  writeAllSync(1, bytes);
+}
+
+function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      throw e;
+    }
+  }
+}
+
+function defaultStdin(): Uint8Array | undefined {
+  const out: number[] = [];
+  const buf = new Uint8Array(1);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, 1, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        sleepMs(5);
+        continue;
+      }
+      if ((e as NodeJS.ErrnoException).code === 'EOF') n = 0;
+      else throw e;
+    }
+    if (n === 0) return out.length === 0 ? undefined : Uint8Array.from(out);
+    out.push(buf[0]!);
+    if (buf[0] === 10) return Uint8Array.from(out);
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** The directory of the VM's own runtime modules (beamjs_io.beam ...). */
+function runtimeDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const c of [join(here, 'runtime'), join(here, '..', 'vm', 'runtime'), join(here, '..', '..', 'vm', 'runtime')]) {
+    if (existsSync(join(c, 'beamjs_io.beam'))) return c;
+  }
+  return join(here, 'runtime');
+}
+
+/** ebin directories of the installed OTP (ERL_ROOT, else erl on PATH, else /usr/lib/erlang) and Elixir. */
+export function libraryDirs(): string[] {
+  const dirs: string[] = [];
+  const root = erlRoot();
+  const lib = join(root, 'lib');
+  if (existsSync(lib)) {
+    for (const app of readdirSync(lib).sort()) {
+      const ebin = join(lib, app, 'ebin');
+      if (existsSync(ebin)) dirs.push(ebin);
+    }
+  }
+  for (const elixirLib of ['/usr/lib/elixir/lib', '/usr/local/lib/elixir/lib']) {
+    if (!existsSync(elixirLib)) continue;
+    for (const app of readdirSync(elixirLib).sort()) {
+      const ebin = join(elixirLib, app, 'ebin');
+      if (existsSync(ebin)) dirs.push(ebin);
+    }
+    break;
+  }
+  return dirs;
+}
+
+function erlRoot(): string {
+  if (process.env.ERL_ROOT) return process.env.ERL_ROOT;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const erl = join(dir, 'erl');
+    if (existsSync(erl)) {
+      try {
+        const real = realpathSync(erl);
+        // .../lib/erlang/bin/erl or .../erts-X/bin/erl
+        let d = dirname(dirname(real));
+        if (!existsSync(join(d, 'lib')) && existsSync(join(dirname(d), 'lib'))) d = dirname(d);
+        if (existsSync(join(d, 'lib'))) return d;
+      } catch {
+        // fall through
+      }
+    }
+  }
+  return '/usr/lib/erlang';
+}
+
+import { readdirSync, readSync, realpathSync, writeSync } from 'node:fs';
+export { NIL };
