@@ -275,3 +275,8 @@ function* iterateMonitors(p: Process): Generator<[Process, MonitorEntry[]]> {
 }
 
 export { mkTuple3, iolistToBytes };
+
+defineBifs('net_kernel', 'bif', {
+  // Every I/O server on this (only) node speaks the unicode I/O protocol.
+  'dflag_unicode_io/1': () => ATOM_TRUE,
+});

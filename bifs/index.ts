@@ -3,7 +3,11 @@
  * (bifs/registry.ts). A new group file is added here.
  */
 import './beamjs_io.js';
+import './binary.js';
 import './erlang_arith.js';
 import './erlang_convert.js';
+import './erlang_data.js';
+import './erlang_etf.js';
 import './erlang_process.js';
 import './lists.js';
+import './maps.js';

@@ -64,3 +64,22 @@ export function defineBifs(module: string, kind: BifKind, fns: Record<string, Bi
 export function lookupBif(module: string, name: string, arity: number): BifEntry | undefined {
   return BY_KEY.get(`${module}:${name}/${arity}`);
 }
+
+/**
+ * An import that names a BIF beamjs does not implement: the module still
+ * loads, and a call raises undef with the BIF as the top frame (as calling a
+ * missing function does), so the gap shows where it is hit.
+ */
+export function missingBif(module: string, name: string, arity: number, raise: () => never): BifEntry {
+  const key = `${module}:${name}/${arity}`;
+  const known = BY_KEY.get(key);
+  if (known !== undefined) return known;
+  const entry: BifEntry = { key, module, name, arity, kind: 'bif', fn: () => raise(), index: BIF_TABLE.length };
+  BIF_TABLE.push(entry);
+  BY_KEY.set(key, entry);
+  MISSING.add(key);
+  return entry;
+}
+
+/** Keys of the BIFs that were imported but are not implemented (for diagnostics). */
+export const MISSING = new Set<string>();

@@ -80,7 +80,7 @@ function runCommand(argv: string[]): number {
     codePath.unshift(dirname(module));
     module = basename(module, '.beam');
   }
-  const vm = new VM({ codePath: [...codePath, '.'] });
+  const vm = new VM({ codePath: [...codePath, '.'], memory: { maxBytes: Number(process.env.BEAMJS_MAX_MEMORY ?? 2 ** 32) } });
   try {
     if (beamBytes !== undefined) vm.load(beamBytes);
   } catch (e) {

@@ -734,7 +734,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 103: // make_fun2 Lambda
           case 171: { // make_fun3 Lambda D [Free...]
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
-            pc = cold.makeFun(vm, p, x, m, pc, op);
+            p.pc = cold.makeFun(vm, p, x, m, pc, op);
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
             break;
           }
@@ -867,7 +867,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             return RunResult.Exit;
           default:
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
-            pc = cold.coldInstruction(vm, p, regs, m, pc, op, fail);
+            p.pc = cold.coldInstruction(vm, p, regs, m, pc, op, fail);
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
         }
       }

@@ -17,6 +17,8 @@ import { FrameKind, type FailInfo, type Registers } from './interp.js';
 import { functionAt, locationAt } from './code/code_table.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_SELECT_VAL_LINEAR, OP_PROCESS_EXIT } from './code/ops.js';
 import { colds } from './interp_extra.js';
+import './interp_maps.js';
+import './interp_bits.js';
 
 const ATOM_EXIT_TAG = commonAtom('EXIT');
 const ATOM_BADMATCH = commonAtom('badmatch');
@@ -111,7 +113,7 @@ export function selectLinear(vm: VM, m: Int32Array, pc: number, op: number, v: T
   if (!T.isBoxed(v) || T.headerSubtag(m[T.ptrVal(v)]!) !== T.SUB_TUPLE) return failTo;
   const arity = T.headerArity(m[T.ptrVal(v)]!);
   for (let i = 0; i < n / 2; i++) {
-    if (T.smallVal(m[pc + 4 + 2 * i]!) === arity) return m[pc + 5 + 2 * i]!;
+    if (m[pc + 4 + 2 * i] === arity) return m[pc + 5 + 2 * i]!;
   }
   return failTo;
 }

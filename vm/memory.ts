@@ -80,8 +80,9 @@ export class Memory {
   refresh(): void {
     const size = this.buffer.byteLength;
     if (size === this.viewBytes) return;
-    this.i32 = new Int32Array(this.buffer, 0, size >>> 2);
-    this.u32 = new Uint32Array(this.buffer, 0, size >>> 2);
+    // size / 4, not size >>> 2: a 4 GiB buffer's byte length does not fit in 32 bits.
+    this.i32 = new Int32Array(this.buffer, 0, Math.floor(size / 4));
+    this.u32 = new Uint32Array(this.buffer, 0, Math.floor(size / 4));
     this.u8 = new Uint8Array(this.buffer, 0, size);
     this.viewBytes = size;
   }

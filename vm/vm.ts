@@ -16,7 +16,7 @@ import { notifyMonitors } from '../bifs/erlang_process.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { collectGarbage } from '../gc/collect.js';
 import { copyTerm } from '../gc/copy.js';
-import { CatchTable, ExportTable, FunTable, ModuleTable, type LoadedModule } from './code/code_table.js';
+import { functionAt, CatchTable, ExportTable, FunTable, ModuleTable, type LoadedModule } from './code/code_table.js';
 import { loadModule } from './code/load.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_BIF_STUB_ERROR, OP_CALL_BIF_RETURN, OP_PROCESS_EXIT } from './code/ops.js';
 import { RunResult, newRegisters, run, type Registers } from './interp.js';
@@ -28,6 +28,7 @@ import { displayText } from './term/display.js';
 import { makeSmall, FLATMAP_HEADER, NIL, SUB_TUPLE, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidNumber, type Term } from './term/tags.js';
 import { mkTuple } from './term/make.js';
 import { Halt } from './halt.js';
+import type { BinSpec } from './term/bits_build.js';
 export { Halt };
 
 export interface VMOptions {
@@ -63,6 +64,8 @@ export class VM {
   readonly modules = new ModuleTable();
   readonly funs = new FunTable();
   readonly catches = new CatchTable();
+  /** bs_create_bin segment lists, decoded at load time (vm/code/transform.ts). */
+  readonly binSpecs: BinSpec[] = [];
   readonly codePath: string[];
   readonly processes = new Map<number, Process>();
   readonly registered = new Map<Term, Process>();
@@ -202,6 +205,7 @@ export class VM {
 
   /** Puts a message (already on the target's heap) in its mailbox and wakes it. */
   deliver(target: Process, msg: Term): void {
+    if (process.env.BEAMJS_TRACE_MESSAGES) this.writeStderr(`beamjs: ${displayText(this, target.pid)} <- ${displayText(this, msg)}\n`);
     target.mailbox.push(msg);
     if (target.status === ProcessStatus.Waiting) {
       target.status = ProcessStatus.Runnable;
@@ -249,6 +253,14 @@ export class VM {
     process.stderr.write(`beamjs: internal error in process ${this.pidText(p.pid)}: ${text}\n`);
   }
 
+  /** "module:function/arity" of a code address, for diagnostics. */
+  describeAddress(addr: number): string {
+    const m = this.modules.byAddress(addr);
+    if (m === undefined) return `stub@${addr}`;
+    const f = functionAt(m, addr);
+    return `${m.nameText}:${f === undefined ? '?' : `${this.atoms.name(f.name)}/${f.arity}`}+${addr - (f?.start ?? m.code)}`;
+  }
+
   pidText(pid: Term): string {
     return displayText(this, pid);
   }
@@ -269,6 +281,7 @@ export class VM {
       if (p.status === ProcessStatus.Exited) continue;
       p.status = ProcessStatus.Running;
       const r = run(this, p, this.regs, this.slice);
+      if (process.env.BEAMJS_TRACE_SLICES) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
       if (r === RunResult.Yield) {
         p.status = ProcessStatus.Runnable;
         this.runQueue.push(p);
@@ -308,6 +321,7 @@ export class VM {
     p.status = ProcessStatus.Exited;
     const reason = p.exitReason;
     const normal = reason === commonAtom('normal');
+    if (process.env.BEAMJS_TRACE_EXITS) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
     if (!normal && p !== this.mainProcess && p.exitClass !== NIL) {
       // The real VM's report for an uncaught error in a process without a logger.
       this.writeStderr(`=ERROR REPORT==== ${displayText(this, p.pid)} ====\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`);

@@ -12,7 +12,9 @@ import { Atom, type ETerm } from '../../loader/eterm.js';
 import { parseBeam, type BeamFile } from '../../loader/beam_file.js';
 import { decodeCode, type GenericInstr } from '../../loader/code.js';
 import type { Operand } from '../../loader/compact.js';
-import { lookupBif } from '../../bifs/registry.js';
+import { lookupBif, missingBif } from '../../bifs/registry.js';
+import { erlError } from '../errors.js';
+import { commonAtom } from '../term/atoms.js';
 import { fromETerm, sizeOfETerm } from '../term/build.js';
 import { Heap } from '../term/heap.js';
 import { FLOAT_HEADER, NIL, fitsSmall, makeSmall, type Term } from '../term/tags.js';
@@ -156,8 +158,9 @@ export class Emitter {
     if (imp === undefined) this.fail(`import ${this.unsigned(o)} out of range`);
     const m = this.file.atoms[imp.module - 1]!;
     const f = this.file.atoms[imp.name - 1]!;
-    const entry = lookupBif(m, f, imp.arity);
-    if (entry === undefined) this.fail(`BIF ${m}:${f}/${imp.arity} is not implemented`);
+    const entry = lookupBif(m, f, imp.arity) ?? missingBif(m, f, imp.arity, () => {
+      throw erlError(commonAtom('undef'));
+    });
     return entry.index;
   }
 

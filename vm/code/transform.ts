@@ -8,7 +8,9 @@
 import type { GenericInstr } from '../../loader/code.js';
 import type { Operand } from '../../loader/compact.js';
 import { GENERIC_OPS } from '../../loader/genop.js';
-import { isSmall, smallVal, isImmediate } from '../term/tags.js';
+import { isSmall, smallVal, isImmediate, NIL as NIL_WORD } from '../term/tags.js';
+import { BinSpec, type SegmentDesc } from '../term/bits_build.js';
+import { flagsFromNames } from '../term/bits_match.js';
 import type { Emitter } from './load.js';
 import {
   OP_ADD,
@@ -93,6 +95,22 @@ const RULES: readonly Rule[] = [
     },
   },
   {
+    name: 'bs_create_bin',
+    pattern: ['bs_create_bin'],
+    emit: (em, [b]) => emitCreateBin(em, b!),
+  },
+  {
+    name: 'bs_start_match4',
+    pattern: ['bs_start_match4'],
+    emit: (em, [b]) => {
+      const [fail, live, src, dst] = b!.args as [Operand, Operand, Operand, Operand];
+      em.emit(170);
+      if (fail.kind === 'f') em.label(fail);
+      else em.emit(0); // no_fail / resume: the source is known to be a bitstring or match state
+      em.emit(em.unsigned(live), em.source(src), em.dest(dst));
+    },
+  },
+  {
     name: 'catch_register',
     pattern: ['try'],
     emit: (em, [t]) => emitCatch(em, 104, t!),
@@ -103,6 +121,47 @@ const RULES: readonly Rule[] = [
     emit: (em, [t]) => emitCatch(em, 62, t!),
   },
 ];
+
+/**
+ * bs_create_bin Fail Alloc Live Unit Dst [Type Seg Unit Flags Value Size ...]
+ * becomes bs_create_bin Fail SpecIndex Dst N [Value Size ...]: the segment
+ * descriptions are decoded once into a BinSpec kept by the VM.
+ */
+function emitCreateBin(em: Emitter, ins: GenericInstr): void {
+  const [fail, , , , dst, list] = ins.args as [Operand, Operand, Operand, Operand, Operand, Operand];
+  const elems = em.list(list);
+  const segs: SegmentDesc[] = [];
+  const operands: number[] = [];
+  for (let k = 0; k < elems.length; k += 6) {
+    const [type, seg, unit, flags, value, size] = elems.slice(k, k + 6) as [Operand, Operand, Operand, Operand, Operand, Operand];
+    const typeName = em.vm.atoms.name(em.atom(type)) as SegmentDesc['type'];
+    const desc: SegmentDesc = { type: typeName, segIndex: em.unsigned(seg), unit: em.unsigned(unit), flags: segmentFlags(em, flags) };
+    if (size.kind === 'a' && size.value !== 0 && em.file.atoms[size.value - 1] === 'all') desc.sizeAll = true;
+    if (typeName === 'string') {
+      const offset = em.unsigned(value);
+      const length = em.unsigned(size.kind === 'i' ? { kind: 'u', value: Number(size.value) } : size);
+      desc.string = em.file.strings.slice(offset, offset + length);
+      operands.push(NIL_WORD, NIL_WORD);
+    } else {
+      operands.push(em.source(value), size.kind === 'a' ? NIL_WORD : em.source(size));
+    }
+    segs.push(desc);
+  }
+  em.emit(177);
+  em.label(fail);
+  em.emit(em.vm.binSpecs.push(new BinSpec(segs)) - 1, em.dest(dst), segs.length);
+  for (const w of operands) em.emit(w);
+}
+
+function segmentFlags(em: Emitter, o: Operand): number {
+  if (o.kind === 'a') return 0; // []
+  if (o.kind === 'literal') {
+    const names = em.file.literals[o.index];
+    if (Array.isArray(names)) return flagsFromNames(names.map((n) => (n as { name: string }).name));
+  }
+  if (o.kind === 'u') return o.value;
+  return em.fail('bs_create_bin: unexpected segment flags');
+}
 
 function emitCatch(em: Emitter, opcode: number, ins: GenericInstr): void {
   em.emit(opcode, em.dest(ins.args[0]!));
@@ -214,6 +273,9 @@ export const IMPLEMENTED_GENERIC = new Set<number>([
   69, 72, 73, 74, 75, 77, 78, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 112, 113, 114,
   115, 124, 125, 129, 136, 149, 152, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164, 169, 171, 172, 173,
   174, 175, 176, 178, 180,
+  // bit syntax (vm/interp_bits.ts)
+  89, 90, 91, 92, 109, 111, 117, 118, 119, 120, 121, 130, 131, 132, 133, 134, 135, 137, 138, 139, 140, 141, 142,
+  143, 144, 145, 146, 147, 148, 165, 166, 167, 168, 170, 177, 179,
 ]);
 
 /** Writes the specific form of the instruction(s) at instrs[i]; returns how many generic instructions it consumed. */
