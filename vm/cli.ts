@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { parseBeam, disasmErlang, disasmListing, BeamFormatError, DisasmError } from './index.js';
 import { VM } from './vm.js';
+import { ProcessStatus } from './process.js';
 import { displayText } from './term/display.js';
 import { mkList, mkString } from './term/make.js';
 import type { Term } from './term/tags.js';
@@ -87,12 +88,12 @@ function runCommand(argv: string[]): number {
     fail(`${module}: ${(e as Error).message}`);
   }
   const entryArgs = fun !== undefined && args.length > 0 ? [stringList(vm, args)] : [];
-  const { status, process: p } = vm.runMain(module, fun ?? 'start', entryArgs);
+  const { status, process: p, halted } = vm.runMain(module, fun ?? 'start', entryArgs);
   if (typeof status === 'string') {
     process.stderr.write(`${status}\n`);
     return 1;
   }
-  if (status !== 0 && p.exitReason !== 0) {
+  if (!halted && status !== 0 && p.status === ProcessStatus.Exited) {
     const reason = displayText(vm, p.exitReason);
     process.stdout.write(`{"init terminating in do_boot",${reason}}\n`);
     process.stderr.write(`init terminating in do_boot (${reason})\n`);

@@ -17,6 +17,7 @@ import { FrameKind, type FailInfo, type Registers } from './interp.js';
 import { functionAt, locationAt } from './code/code_table.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_SELECT_VAL_LINEAR, OP_PROCESS_EXIT } from './code/ops.js';
 import { colds } from './interp_extra.js';
+import { isMapTerm, mapForEach, mapFromArrays } from './term/maps.js';
 import './interp_maps.js';
 import './interp_bits.js';
 
@@ -34,6 +35,8 @@ const ATOM_ERROR_INFO = commonAtom('error_info');
 const ATOM_MODULE = commonAtom('module');
 const ATOM_INFINITY = commonAtom('infinity');
 const ATOM_NOCATCH = commonAtom('nocatch');
+
+const TRACE_COLD = !!process.env.BEAMJS_TRACE_COLD;
 
 /** The default of erlang:system_flag(backtrace_depth, N). */
 export const BACKTRACE_DEPTH = 8;
@@ -465,7 +468,11 @@ function buildStacktrace(vm: VM, p: Process, x: Int32Array, e: ErlangException, 
     }
     default: {
       const f = frameAt(vm, p, ipc, ipc);
-      if (f !== undefined) frames.push(f);
+      if (f !== undefined) {
+        // An instruction's own error with error_info (bit syntax): it goes in the frame's location list.
+        if (e.cause !== undefined && e.cls === CLASS_ERROR) addErrorInfo(vm, p, f, e.cause);
+        frames.push(f);
+      }
     }
   }
   if (cp !== 0 && fromCp && frames.length < BACKTRACE_DEPTH && m[cp] !== OP_PROCESS_EXIT) {
@@ -484,11 +491,19 @@ function buildStacktrace(vm: VM, p: Process, x: Int32Array, e: ErlangException, 
   return mkList(p, frames);
 }
 
+/**
+ * The error_info map: module => M plus the exception's extras — `cause`
+ * given as a term, or a map of extra items (bit syntax: cause and function).
+ */
 function errorInfoMap(vm: VM, p: Process, pairs: T.Term[], cause: T.Term | undefined): T.Term {
-  // A flatmap built through the maps code keeps key order right.
   const keys: T.Term[] = [];
   const vals: T.Term[] = [];
-  if (cause !== undefined) {
+  if (cause !== undefined && isMapTerm(vm, cause)) {
+    mapForEach(vm, cause, (k, v) => {
+      keys.push(k);
+      vals.push(v);
+    });
+  } else if (cause !== undefined) {
     keys.push(vm.atoms.intern('cause'));
     vals.push(cause);
   }
@@ -497,7 +512,15 @@ function errorInfoMap(vm: VM, p: Process, pairs: T.Term[], cause: T.Term | undef
     keys.push(vm.mem.i32[at + 1]!);
     vals.push(vm.mem.i32[at + 2]!);
   }
-  return vm.makeMap(p, keys, vals);
+  return mapFromArrays(p, keys, vals);
+}
+
+function addErrorInfo(vm: VM, p: Process, frame: T.Term, cause: T.Term): void {
+  const w = vm.mem.i32;
+  const at = T.ptrVal(frame);
+  const info = errorInfoMap(vm, p, [mkTuple2(p, ATOM_MODULE, vm.atoms.intern('erl_erts_errors'))], cause);
+  const loc = listToArray(vm, w[at + 4]!) ?? [];
+  vm.mem.i32[at + 4] = mkList(p, [...loc, mkTuple2(p, ATOM_ERROR_INFO, info)]);
 }
 
 /**
@@ -550,6 +573,7 @@ export function handleException(vm: VM, p: Process, x: Int32Array, e: unknown, i
 
 /** Instructions without a case in the hot loop (maps, bit syntax, ...). Returns the next pc. */
 export function coldInstruction(vm: VM, p: Process, regs: Registers, m: Int32Array, pc: number, op: number, fail: FailInfo): number {
+  if (TRACE_COLD) process.stderr.write(`cold ${op} at ${vm.describeAddress(pc)}\n`);
   const handler = colds[op];
   if (handler === undefined) throw new Error(`no handler for opcode ${op} at ${pc}`);
   return handler(vm, p, regs, m, pc, fail);

@@ -9,6 +9,7 @@ import { mapGet, mapPutAssoc, mapPutExact, firstMissingKey, isMapTerm } from './
 import { mkTuple2 } from './term/make.js';
 import { erlError } from './errors.js';
 import { commonAtom } from './term/atoms.js';
+import { THE_NON_VALUE } from './term/tags.js';
 
 const ATOM_BADMAP = commonAtom('badmap');
 const ATOM_BADKEY = commonAtom('badkey');
@@ -58,12 +59,11 @@ function putMap(exact: boolean) {
     }
     let r: number;
     if (exact) {
-      const missing = firstMissingKey(vm, map, keys);
-      if (missing !== undefined) {
-        if (m[pc + 1] !== 0) return m[pc + 1]!;
-        throw erlError(mkTuple2(p, ATOM_BADKEY, missing));
-      }
       r = mapPutExact(p, map, keys, values);
+      if (r === THE_NON_VALUE) {
+        if (m[pc + 1] !== 0) return m[pc + 1]!;
+        throw erlError(mkTuple2(p, ATOM_BADKEY, firstMissingKey(vm, map, keys)!));
+      }
     } else r = mapPutAssoc(p, map, keys, values);
     writeDest(p, x, vm.mem.i32, m[pc + 3]!, r);
     return next;

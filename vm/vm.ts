@@ -23,10 +23,9 @@ import { RunResult, newRegisters, run, type Registers } from './interp.js';
 import { Memory, type MemoryOptions } from './memory.js';
 import { MIN_HEAP_SIZE, Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
-import { compareMapKeys } from './term/compare.js';
 import { displayText } from './term/display.js';
-import { makeSmall, FLATMAP_HEADER, NIL, SUB_TUPLE, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidNumber, type Term } from './term/tags.js';
-import { mkTuple } from './term/make.js';
+import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidNumber, type Term } from './term/tags.js';
+import { mkList } from './term/make.js';
 import { Halt } from './halt.js';
 import type { BinSpec } from './term/bits_build.js';
 export { Halt };
@@ -172,19 +171,15 @@ export class VM {
       this.autoload(module);
       addr = this.exports.address(e);
     }
-    p.pc = addr === 0 ? this.undefStub(module, fun, args.length) : addr;
+    if (addr === 0) {
+      // Not defined: start in erlang:apply(M, F, Args), which raises undef as the real VM does.
+      p.savedX = Int32Array.from([module, fun, mkList(p, copied)]);
+      addr = this.exports.address(this.exports.entry(this.atoms.intern('erlang'), this.atoms.intern('apply'), 3));
+    }
+    p.pc = addr;
     this.processes.set(pidNumber(pid) | 0, p);
     this.runQueue.push(p);
     return p;
-  }
-
-  /** A process that calls an undefined function raises undef: we start it on error_handler-like code. */
-  private undefStub(module: Term, fun: Term, arity: number): number {
-    // erlang:apply(M, F, Args) with the args in x0..: simplest is to start at the apply stub with x0..x2 set.
-    void module;
-    void fun;
-    void arity;
-    return this.exports.address(this.exports.entry(this.atoms.intern('erlang'), this.atoms.intern('apply'), 3));
   }
 
   processOf(pid: Term): Process | undefined {
@@ -227,21 +222,6 @@ export class VM {
   collect(p: Process, x: Int32Array, live: number, need: number): void {
     collectGarbage(p, x, live, need);
     this.mem.refresh();
-  }
-
-  /** A flatmap of atom keys (error_info and friends), keys in map-key order. */
-  makeMap(p: Process, keys: Term[], values: Term[]): Term {
-    const order = keys.map((_, i) => i).sort((a, b) => compareMapKeys(this, keys[a]!, keys[b]!));
-    const n = keys.length;
-    const keysTuple = mkTuple(p, order.map((i) => keys[i]!));
-    const at = p.alloc(3 + n);
-    const w = this.mem.i32;
-    w[at] = FLATMAP_HEADER;
-    w[at + 1] = n;
-    w[at + 2] = keysTuple;
-    order.forEach((i, k) => (w[at + 3 + k] = values[i]!));
-    void SUB_TUPLE;
-    return makeBoxed(at);
   }
 
   setReceiveTimer(p: Process, ms: number): void {
@@ -345,7 +325,7 @@ export class VM {
    * and runs until it ends. Returns the exit status (0 normal, 1 uncaught
    * error, N for halt(N)) and the entry process.
    */
-  runMain(module: string, fun: string, args: Term[] | undefined): { status: number | string; process: Process } {
+  runMain(module: string, fun: string, args: Term[] | undefined): { status: number | string; process: Process; halted: boolean } {
     this.startIoServer();
     const p = this.spawn(this.atoms.intern(module), this.atoms.intern(fun), args ?? []);
     this.mainProcess = p;
@@ -354,16 +334,16 @@ export class VM {
     } catch (e) {
       if (e instanceof Halt) {
         this.flushIo();
-        return { status: e.status, process: p };
+        return { status: e.status, process: p, halted: true };
       }
       throw e;
     }
     this.flushIo();
     if (p.status !== ProcessStatus.Exited) {
       this.writeStderr('beamjs: the entry process is waiting for a message that nothing can send (deadlock)\n');
-      return { status: 1, process: p };
+      return { status: 1, process: p, halted: false };
     }
-    return { status: p.exitReason === commonAtom('normal') ? 0 : 1, process: p };
+    return { status: p.exitReason === commonAtom('normal') ? 0 : 1, process: p, halted: false };
   }
 
   /** Lets the I/O server finish writing what it was sent. */

@@ -753,6 +753,26 @@ export function createBinOf(b: Builder, segs: readonly BinSegment[]): Term {
   );
 }
 
+/**
+ * bs_init_writable: an empty bitstring with room to append `size` bytes
+ * (at least 256) in place; binary comprehensions start from it and grow it
+ * with private_append.
+ */
+export function initWritable(b: Builder, size: Term): Term {
+  const hint = isSmall(size) && smallVal(size) > 0 ? Math.min(smallVal(size), MAX_WRITABLE_BITS >>> 3) : 0;
+  const block = newOffHeapBlock(b.mem, Math.max(256, hint));
+  const at = b.alloc(5 + 6);
+  const w = b.mem.i32;
+  w[at] = makeHeader(4, SUB_REFC_BINARY);
+  w[at + 1] = 0;
+  w[at + 2] = block;
+  w[at + 3] = 0;
+  w[at + 4] = makeWritableFlags(0);
+  b.linkOffHeap?.(at);
+  writeSubBinary(w, at + 5, makeBoxed(at), 0, 0);
+  return makeBoxed(at + 5);
+}
+
 // ---------------------------------------------------------------- the old instructions
 
 /**
@@ -807,20 +827,9 @@ export class BitWriter {
     return t;
   }
 
-  /** bs_init_writable: an empty bitstring with room to append `size` bytes (default 256) in place. */
+  /** bs_init_writable (see initWritable). */
   initWritable(b: Builder, size: Term): Term {
-    const hint = isSmall(size) && smallVal(size) > 0 ? Math.min(smallVal(size), MAX_WRITABLE_BITS >>> 3) : 0;
-    const block = newOffHeapBlock(b.mem, Math.max(256, hint));
-    const at = b.alloc(5 + 6);
-    const w = b.mem.i32;
-    w[at] = makeHeader(4, SUB_REFC_BINARY);
-    w[at + 1] = 0;
-    w[at + 2] = block;
-    w[at + 3] = 0;
-    w[at + 4] = makeWritableFlags(0);
-    b.linkOffHeap?.(at);
-    writeSubBinary(w, at + 5, makeBoxed(at), 0, 0);
-    return makeBoxed(at + 5);
+    return initWritable(b, size);
   }
 
   /** bs_put_integer: `bits` bits (Size * Unit, from fieldBits; negative = bad size). */

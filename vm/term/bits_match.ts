@@ -60,8 +60,11 @@ export function flagsFromNames(names: readonly string[]): number {
   return f;
 }
 
-/** The size operand `all` (a binary segment or bs_get_binary2/bs_skip_bits2 taking the rest). */
-export const ALL = -1;
+/**
+ * The size operand `all` (a binary segment or bs_get_binary2/bs_skip_bits2
+ * taking the rest). Distinct from fieldBits' -1 (a bad size), which fails.
+ */
+export const ALL = -2;
 
 /**
  * The largest bitstring beamjs builds or matches, in bits: positions live in
@@ -295,15 +298,15 @@ export function readInt(u8: Uint8Array, byte: number, bit: number, n: number, fl
   buf[k - 1] = 0;
   copyBits(u8, byte, bit, buf, 0, 0, n);
   const rest = n & 7;
-  const parts: string[] = new Array(k);
+  const hex: string[] = new Array(k);
   let v: bigint;
   if (little) {
-    parts[0] = (rest === 0 ? buf[k - 1]! : buf[k - 1]! >>> (8 - rest)).toString(16);
-    for (let i = k - 2, j = 1; i >= 0; i--, j++) parts[j] = HEX[buf[i]!]!;
-    v = BigInt('0x' + parts.join(''));
+    hex[0] = (rest === 0 ? buf[k - 1]! : buf[k - 1]! >>> (8 - rest)).toString(16);
+    for (let i = k - 2, j = 1; i >= 0; i--, j++) hex[j] = HEX[buf[i]!]!;
+    v = BigInt('0x' + hex.join(''));
   } else {
-    for (let i = 0; i < k; i++) parts[i] = HEX[buf[i]!]!;
-    v = BigInt('0x' + parts.join(''));
+    for (let i = 0; i < k; i++) hex[i] = HEX[buf[i]!]!;
+    v = BigInt('0x' + hex.join(''));
     if (rest !== 0) v >>= BigInt(8 - rest);
   }
   if (signed) v = BigInt.asIntN(n, v);
@@ -378,21 +381,21 @@ export function startMatch(b: Builder, t: Term, slots = 0): Term | undefined {
   return makeBoxed(at);
 }
 
-// Position of a match state, read once per operation into these (no allocation).
+// A match state as `load` read it: its word index, position, end, and the bit within the current byte.
 let msP = 0;
 let msPos = 0;
 let msEnd = 0;
-
-/** Loads a match state; returns the byte address in mem.u8 of the current position's byte (bit in msBit). */
 let msBit = 0;
+
+/** Reads a match state into msP/msPos/msEnd/msBit; returns the byte address in mem.u8 of the current position. */
 function load(w: Int32Array, ms: Term): number {
   const p = ptrVal(ms);
   msP = p;
   msPos = w[p + MS_POS]! >>> 0;
   msEnd = w[p + MS_END]! >>> 0;
-  const abs = (w[p + MS_BASE]! >>> 0) + msPos;
+  const abs = (w[p + MS_BASE]! >>> 0) + msPos; // < 2^32: startMatch checks base + end <= MAX_BITS
   msBit = abs & 7;
-  return binaryDataAddr(w, ptrVal(w[p + MS_ORIG]!)) + Math.floor(abs / 8);
+  return binaryDataAddr(w, ptrVal(w[p + MS_ORIG]!)) + (abs >>> 3);
 }
 
 const setPos = (w: Int32Array, p: number, pos: number): void => {
@@ -403,19 +406,25 @@ const setPos = (w: Int32Array, p: number, pos: number): void => {
 
 /** bs_get_integer2: `bits` bits (from fieldBits) as an integer. */
 export function getInteger(b: Builder, ms: Term, bits: number, flags: number): Term | undefined {
+  // Written out with locals: this is the hottest matching instruction.
   const w = b.mem.i32;
-  const byte = load(w, ms);
-  if (bits > msEnd - msPos) return undefined;
-  setPos(w, msP, msPos + bits);
+  const p = ptrVal(ms);
+  const pos = w[p + MS_POS]! >>> 0;
+  if (bits < 0 || bits > (w[p + MS_END]! >>> 0) - pos) return undefined; // bits < 0: a bad size (fieldBits)
+  w[p + MS_POS] = (pos + bits) | 0;
+  const abs = (w[p + MS_BASE]! >>> 0) + pos;
+  const byte = binaryDataAddr(w, ptrVal(w[p + MS_ORIG]!)) + (abs >>> 3);
+  const bit = abs & 7;
   const u8 = b.mem.u8;
-  // Common case first: up to 27 bits always make a small.
   if (bits <= 27) {
-    const little = isLittle(flags);
-    let u = little ? readUintLE(u8, byte, msBit, bits) : readUintBE(u8, byte, msBit, bits);
+    // Up to 27 bits always make a small.
+    let u: number;
+    if (bit === 0 && bits === 8) u = u8[byte]!;
+    else u = (flags & (BSF_LITTLE | BSF_NATIVE)) !== 0 ? readUintLE(u8, byte, bit, bits) : readUintBE(u8, byte, bit, bits);
     if ((flags & BSF_SIGNED) !== 0 && bits > 0 && u >= POW2[bits - 1]!) u -= POW2[bits]!;
     return makeSmall(u);
   }
-  const v = readInt(u8, byte, msBit, bits, flags);
+  const v = readInt(u8, byte, bit, bits, flags);
   return typeof v === 'number' && fitsSmall(v) ? makeSmall(v) : mkInt(b, v);
 }
 
@@ -426,7 +435,7 @@ export function getInteger(b: Builder, ms: Term, bits: number, flags: number): T
 export function getFloat(b: Builder, ms: Term, bits: number, flags: number): Term | undefined {
   const w = b.mem.i32;
   const byte = load(w, ms);
-  if (bits > msEnd - msPos) return undefined;
+  if (bits < 0 || bits > msEnd - msPos) return undefined;
   const x = bits === 0 ? 0 : readFloat(b.mem.u8, byte, msBit, bits, isLittle(flags));
   if (!Number.isFinite(x)) return undefined;
   setPos(w, msP, msPos + bits);
@@ -471,7 +480,7 @@ export function getBinary(b: Builder, ms: Term, bits: number, unit = 1): Term | 
   if (bits === ALL) {
     if (left % unit !== 0) return undefined;
     bits = left;
-  } else if (bits > left) return undefined;
+  } else if (bits < 0 || bits > left) return undefined;
   const p = msP;
   const start = (w[p + MS_BASE]! >>> 0) + msPos;
   setPos(w, p, msPos + bits);
@@ -487,7 +496,7 @@ export function skipBits(ctx: TermContext, ms: Term, bits: number, unit = 1): bo
   if (bits === ALL) {
     if (left % unit !== 0) return false;
     bits = left;
-  } else if (bits > left) return false;
+  } else if (bits < 0 || bits > left) return false;
   setPos(w, p, pos + bits);
   return true;
 }
@@ -517,7 +526,7 @@ export function bitsLeft(ctx: TermContext, ms: Term): number {
 export function matchString(ctx: TermContext, ms: Term, bytes: Uint8Array, bits: number): boolean {
   const w = ctx.mem.i32;
   const byte = load(w, ms);
-  if (bits > msEnd - msPos) return false;
+  if (bits < 0 || bits > msEnd - msPos) return false;
   const u8 = ctx.mem.u8;
   const bit = msBit;
   const whole = bits >>> 3;
