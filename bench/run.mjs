@@ -88,13 +88,17 @@ function run(command, args, timeoutS) {
 /**
  * The line that best says why a run failed: the first non-empty line of
  * stderr (else stdout), except when that is the source location heading
- * Node's uncaught-exception report: then the `SomeError: message` line below it.
+ * Node's uncaught-exception report (then the `SomeError: message` line below
+ * it) or V8's fatal-error banner of `#` lines (then its first two messages).
  */
 function errorLine(out) {
   const nonEmpty = (text) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const lines = [...nonEmpty(out.stderr), ...nonEmpty(out.stdout)];
   let line = lines[0];
-  if (line !== undefined && /^(file:\/\/|node:|\/).*:\d+$/.test(line)) {
+  if (line?.startsWith('#')) {
+    // V8's fatal-error banner: "# Fatal error in ..." then "# Fatal JavaScript ...".
+    line = lines.filter((l) => /^#\s*\S/.test(l)).slice(0, 2).map((l) => l.replace(/^#\s*/, '')).join(' / ');
+  } else if (line !== undefined && /^(file:\/\/|node:|\/).*:\d+$/.test(line)) {
     line = lines.find((l) => /^[\w.$]*(Error|Exception)\b.*:/.test(l)) ?? line;
   }
   if (line !== undefined) return line.length > 400 ? `${line.slice(0, 400)}...` : line;

@@ -4,6 +4,7 @@
  */
 import './beamjs_io.js';
 import './binary.js';
+import './direct_mode.js';
 import './erlang_arith.js';
 import './erlang_convert.js';
 import './erlang_data.js';
@@ -14,4 +15,5 @@ import './erlang_system.js';
 import './lists.js';
 import './maps.js';
 import './math.js';
+import './persistent_term.js';
 import './unicode.js';

@@ -41,6 +41,7 @@
  */
 import type { Memory } from '../vm/memory.js';
 import { MIN_HEAP_SIZE, type Process, nextHeapSize, releaseOffHeapBlock } from '../vm/process.js';
+import { MATCH_STATE_TERM_WORDS } from '../vm/term/bits.js';
 import { FUN_FIXED_WORDS, hamtChildCount } from '../vm/term/build.js';
 import {
   MAP_KIND_FLAT,
@@ -75,12 +76,6 @@ export const PROCBIN_NEXT_OFFSET = 3;
 /** Offset of a ProcBin's off-heap block word. */
 export const PROCBIN_BLOCK_OFFSET = 2;
 
-/**
- * Assumed layout of a binary match state until vm/term/bits.ts defines it:
- * [hdr MATCH_STATE, arity n][orig][n-1 raw words]: this many term words
- * follow the header, the rest of the object is raw.
- */
-export const MATCH_STATE_TERM_WORDS = 1;
 
 /**
  * The size in words of the boxed object at `a` (header `hdr`), and where its
@@ -108,6 +103,7 @@ export function objectLayout(w: Int32Array, a: number, hdr: number, out: Int32Ar
       out[1] = a + SUB_BINARY_ORIG_OFFSET + 1;
       return 1 + arity;
     case SUB_MATCH_STATE:
+      // [hdr][orig][base][pos][end][saved...] (vm/term/bits.ts): only orig is a term.
       out[0] = a + 1;
       out[1] = a + 1 + Math.min(MATCH_STATE_TERM_WORDS, arity);
       return 1 + arity;

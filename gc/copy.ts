@@ -12,7 +12,9 @@
  *
  * Off-heap binaries are not duplicated: the new ProcBin points at the same
  * block, whose reference count goes up by one, and is linked into the
- * destination's off-heap list (`dest.linkOffHeap`).
+ * destination's off-heap list (`dest.linkOffHeap`). Its flags word is
+ * cleared: a writable ProcBin (an append buffer, vm/term/bits.ts) stays
+ * writable only for its owner.
  *
  * Literals: with no `isLocalToSource`, everything is copied, module literals
  * included (simple and always safe, whatever later happens to the module).
@@ -21,6 +23,7 @@
  * (module literals, which are immutable and outlive the message only while the
  * module is loaded) are then shared, not copied.
  */
+import { PB_FLAGS } from '../vm/term/bits.js';
 import type { TermContext } from '../vm/term/heap.js';
 import type { Builder } from '../vm/term/make.js';
 import { SUB_REFC_BINARY, type Term, headerSubtag, isBoxed, isHeader, isList, makeBoxed, makeList, ptrVal } from '../vm/term/tags.js';
@@ -115,6 +118,8 @@ export function copyTerm(ctx: TermContext, t: Term, dest: Builder, isLocalToSour
     if (headerSubtag(word) === SUB_REFC_BINARY) {
       Atomics.add(w, w[s + PROCBIN_BLOCK_OFFSET]!, 1);
       w[s + PROCBIN_NEXT_OFFSET] = 0;
+      // A writable (append buffer) ProcBin becomes an ordinary one in the copy: only its owner appends in place.
+      w[s + PB_FLAGS] = 0;
       dest.linkOffHeap?.(s);
     }
     s += words;

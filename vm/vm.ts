@@ -81,6 +81,8 @@ export class VM {
   readonly stdin: () => Uint8Array | undefined;
   private refCounter = 0;
   ioServer: Process | undefined;
+  /** The installed Erlang/OTP's root directory. */
+  readonly erlRoot: string;
 
   constructor(options: VMOptions = {}) {
     this.mem = Memory.create(options.memory);
@@ -90,6 +92,7 @@ export class VM {
     this.stdout = options.stdout ?? defaultStdout;
     this.stdin = options.stdin ?? defaultStdin;
     this.codePath = [...(options.codePath ?? []), runtimeDir()];
+    this.erlRoot = erlRoot();
     if (options.otpLibraries !== false) this.codePath.push(...libraryDirs());
 
     // Stubs: the process exit point and one body per BIF, published in the export table.

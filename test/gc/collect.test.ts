@@ -14,6 +14,7 @@ import { MIN_HEAP_SIZE, nextHeapSize, type Process } from '../../vm/process.js';
 import { fromETerm, sizeOfETerm } from '../../vm/term/build.js';
 import { termToBinary } from '../../vm/term/etf.js';
 import { Heap } from '../../vm/term/heap.js';
+import { MATCH_STATE_WORDS, PB_FLAGS, getInteger, makeWritableFlags, startMatch } from '../../vm/term/bits.js';
 import { mkBinary, mkCons, mkIntList, mkList, mkProcBin, mkSubBinary, mkTuple, newOffHeapBlock } from '../../vm/term/make.js';
 import {
   FLOAT_HEADER,
@@ -35,6 +36,7 @@ import {
   makeLocalPid,
   makeSmall,
   ptrVal,
+  smallVal,
 } from '../../vm/term/tags.js';
 import { erlEval } from '../support/erl.js';
 import {
@@ -252,7 +254,7 @@ describe('collectGarbage on hand-built objects', () => {
     ];
     const root = mkTuple(p, objects);
     const orig = mkBinary(p, new Uint8Array([1, 2, 3, 4, 5]));
-    const matchState = obj([makeHeader(3, SUB_MATCH_STATE), orig, fakeB, fakeL]);
+    const matchState = obj([makeHeader(4, SUB_MATCH_STATE), orig, fakeB, fakeL, fakeB]);
     const words = (t: Term): number[] => {
       const a = ptrVal(t);
       return Array.from(w().subarray(a, a + objectWords(w(), a, w()[a]!)));
@@ -272,11 +274,10 @@ describe('collectGarbage on hand-built objects', () => {
     expect(hexOf(termToBinary(p, funFree))).toBe(hexOf(termToBinary(p, mkTuple(p, [makeSmall(7), NIL]))));
     // the match state: its orig moved, its raw words did not
     const ms = ptrVal(x[1]!);
-    expect(w()[ms + 2]).toBe(fakeB);
-    expect(w()[ms + 3]).toBe(fakeL);
+    expect([w()[ms + 2], w()[ms + 3], w()[ms + 4]]).toEqual([fakeB, fakeL, fakeB]);
     expect(hexOf(termToBinary(p, w()[ms + 1]!))).toBe(hexOf(termToBinary(p, mkBinary(p, new Uint8Array([1, 2, 3, 4, 5])))));
     // live: the root tuple, its objects, the fun's tuple, the match state and its binary; not the garbage
-    const expected = 1 + objects.length + rawBefore.reduce((n, o) => n + o.length, 0) + 3 + 4 + 4;
+    const expected = 1 + objects.length + rawBefore.reduce((n, o) => n + o.length, 0) + 3 + 5 + 4;
     expect(used).toBe(expected);
   });
 
@@ -339,6 +340,45 @@ describe('collectGarbage on hand-built objects', () => {
     expect(mem.allocatedWords).toBe(
       keep + processBlockWords(p) - mem.blockWords(blk1) - mem.blockWords(blk2) - mem.blockWords(shared),
     );
+  });
+});
+
+describe('collectGarbage and the bit syntax engine', () => {
+  it('moves a match state with its binary; matching goes on where it was', () => {
+    const ctx = newMemory();
+    const p = newProcess(ctx, 9);
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + 1) & 255);
+    const heapBin = mkBinary(p, bytes.subarray(0, 40));
+    const procBin = mkBinary(p, bytes);
+    const x = new Int32Array(2);
+    x[0] = startMatch(p, mkSubBinary(p, heapBin, 8, 300))!;
+    x[1] = startMatch(p, procBin)!;
+    const firstBytes = [...x].map((ms) => smallVal(getInteger(p, ms, 8, 0)!));
+    expect(firstBytes).toEqual([bytes[1], bytes[0]]);
+    mkBinary(p, bytes); // garbage
+    collectGarbage(p, x, 2, 0);
+    // 2 match states, the heap binary (2 + 10 words) and the ProcBin; the sub-binary is garbage
+    expect(p.heap.used).toBe(2 * MATCH_STATE_WORDS + 12 + 5);
+    const nextBytes = [...x].map((ms) => smallVal(getInteger(p, ms, 16, 0)!));
+    expect(nextBytes).toEqual([bytes[2]! * 256 + bytes[3]!, bytes[1]! * 256 + bytes[2]!]);
+    expect(offHeapList(p).length).toBe(1);
+  });
+
+  it('keeps a writable ProcBin writable (only copies to other processes clear the flag)', () => {
+    const ctx = newMemory();
+    const mem = ctx.mem;
+    const p = newProcess(ctx, 10);
+    const block = newOffHeapBlock(mem, 256);
+    mem.u8.set(Uint8Array.from({ length: 100 }, (_, i) => i), (block + 2) * 4);
+    const pb = mkProcBin(p, block, 0);
+    mem.i32[ptrVal(pb) + PB_FLAGS] = makeWritableFlags(800);
+    const x = Int32Array.of(mkSubBinary(p, pb, 0, 800));
+    const before = hexOf(termToBinary(p, x[0]!));
+    collectGarbage(p, x, 1, 0);
+    expect(hexOf(termToBinary(p, x[0]!))).toBe(before);
+    const orig = ptrVal(mem.i32[ptrVal(x[0]!) + 5]!);
+    expect(mem.i32[orig + PB_FLAGS]).toBe(makeWritableFlags(800));
+    expect(offHeapList(p)).toEqual([orig]);
   });
 });
 

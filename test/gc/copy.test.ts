@@ -13,7 +13,8 @@ import type { Process } from '../../vm/process.js';
 import { fromETerm, sizeOfETerm } from '../../vm/term/build.js';
 import { termToBinary } from '../../vm/term/etf.js';
 import { Heap } from '../../vm/term/heap.js';
-import { mkBinary, mkCons, mkIntList, mkList, mkSubBinary, mkTuple } from '../../vm/term/make.js';
+import { PB_FLAGS, makeWritableFlags } from '../../vm/term/bits.js';
+import { mkBinary, mkCons, mkIntList, mkList, mkProcBin, mkSubBinary, mkTuple, newOffHeapBlock } from '../../vm/term/make.js';
 import { NIL, type Term, isBoxed, makeSmall, ptrVal } from '../../vm/term/tags.js';
 import { erlEval } from '../support/erl.js';
 import {
@@ -138,6 +139,24 @@ describe('copyTerm on hand-built terms', () => {
     const blockWords = mem.blockWords(block);
     dest.release();
     expect(mem.allocatedWords).toBe(allocated - destWords - blockWords);
+  });
+
+  it('makes the copy of a writable ProcBin an ordinary one', () => {
+    const ctx = newMemory();
+    const mem = ctx.mem;
+    const src = newProcess(ctx, 13);
+    const dest = newProcess(ctx, 14);
+    const block = newOffHeapBlock(mem, 256);
+    mem.u8.set(Uint8Array.from({ length: 100 }, (_, i) => 255 - i), (block + 2) * 4);
+    const pb = mkProcBin(src, block, 0);
+    mem.i32[ptrVal(pb) + PB_FLAGS] = makeWritableFlags(800);
+    const sub = mkSubBinary(src, pb, 16, 600);
+    const copy = copyTerm(src, sub, dest);
+    const origCopy = ptrVal(mem.i32[ptrVal(copy) + 5]!);
+    expect(mem.i32[origCopy + PB_FLAGS]).toBe(0);
+    expect(mem.i32[ptrVal(pb) + PB_FLAGS]).toBe(makeWritableFlags(800));
+    expect(Atomics.load(mem.i32, block)).toBe(2);
+    expect(hexOf(termToBinary(dest, copy))).toBe(hexOf(termToBinary(src, sub)));
   });
 
   it('does not keep sharing (as OTP), in time linear in the copy', () => {
