@@ -874,7 +874,10 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
     } catch (e) {
       if (e instanceof Halt) throw e;
       // An Erlang exception (or a bug, reported as an Erlang error of this process).
-      p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
+      // The heap top is the larger of the two: a cold path may have allocated (and
+      // synced) before throwing, or hot instructions may have bumped htop since the last sync.
+      p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.end = E;
+      if (htop > p.heap.top) p.heap.top = htop;
       const handled = cold.handleException(vm, p, x, e, ipc, cp, fail);
       fail.kind = FrameKind.Current;
       fail.bif = undefined;

@@ -7,4 +7,4 @@ it('e2e', () => {
   const r = vm.runMain('e2e', 'start', []);
   fs.writeFileSync('/tmp/mt/e2e/beamjs.out', Buffer.concat(chunks));
   fs.writeFileSync('/tmp/mt/e2e/status', JSON.stringify(r));
-});
+}, 60000);
