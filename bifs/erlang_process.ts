@@ -22,7 +22,9 @@ const ATOM_NOPROC = commonAtom('noproc');
 /** Monitors held on a process: the monitoring process and the reference. */
 export interface MonitorEntry {
   readonly watcher: Process;
-  readonly ref: Term;
+  /** The reference's id (vm.refId): terms move when their process collects, ids do not. */
+  readonly refId: number;
+  /** An immediate: the pid or registered name monitored. */
   readonly target: Term;
 }
 const monitorsOf = new WeakMap<Process, MonitorEntry[]>();
@@ -33,7 +35,7 @@ export function notifyMonitors(p: Process): void {
     const w = m.watcher;
     if (w.status === ProcessStatus.Exited) continue;
     const reason = copyTerm(p, p.exitReason, w);
-    const ref = copyTerm(p, m.ref, w);
+    const ref = w.vm.refWithId(w, m.refId);
     w.vm.deliver(w, mkTuple(w, [ATOM_DOWN, ref, ATOM_PROCESS, m.target, reason]));
   }
   monitorsOf.delete(p);
@@ -108,7 +110,7 @@ defineBifs('erlang', 'bif', {
       p.vm.deliver(p, mkTuple(p, [ATOM_DOWN, ref, ATOM_PROCESS, target!, ATOM_NOPROC]));
     } else {
       const list = monitorsOf.get(t) ?? [];
-      list.push({ watcher: p, ref, target: target! });
+      list.push({ watcher: p, refId: p.vm.refId(ref), target: target! });
       monitorsOf.set(t, list);
     }
     return ref;
@@ -249,7 +251,8 @@ defineBifs('erlang', 'bif', {
 function demonitor(p: Process, ref: Term, flush: boolean, info = false): Term {
   let found = false;
   for (const [t, list] of iterateMonitors(p)) {
-    const i = list.findIndex((m) => m.watcher === p && exactEqual(p, m.ref, ref));
+    const id = p.vm.refId(ref);
+    const i = list.findIndex((m) => m.watcher === p && m.refId === id);
     if (i >= 0) {
       list.splice(i, 1);
       found = true;

@@ -6,10 +6,12 @@
  * JavaScript's Math differs from glibc in the last bit for a few percent of
  * inputs (V8 uses fdlibm), so apart from sqrt, floor, ceil and fmod (exact
  * in both) nothing here calls Math for a result:
- *  - exp follows glibc's algorithm (Arm's optimized-routines code, built
- *    with FMA) operation for operation: its table is computed here from
- *    exact integer arithmetic, its constants are the published ones, and
- *    every fused multiply-add of the x86-64 build is emulated exactly.
+ *  - exp, sin and cos follow glibc's algorithms (exp: Arm's
+ *    optimized-routines code; sin, cos: the IBM Accurate Mathematical
+ *    Library's, with branred for huge arguments) operation for operation:
+ *    their tables are computed here from exact integer arithmetic, their
+ *    constants are the published ones, and every fused multiply-add of the
+ *    x86-64 FMA build is emulated exactly.
  *  - sinh, cosh, tanh, asinh, acosh, atanh, log10, erf, erfc: glibc uses
  *    Sun's fdlibm algorithms (as modified in glibc), which are not correctly
  *    rounded; we follow the same algorithms with the same constants
@@ -17,15 +19,13 @@
  *    is freely granted, provided that this notice is preserved." Copyright
  *    (C) 1993 by Sun Microsystems, Inc.), the same order of operations, and
  *    glibc's expm1/log1p as compiled for x86-64 with FMA.
- *  - log, log2, pow, sin, cos, tan, asin, acos, atan, atan2: glibc's versions
+ *  - log, log2, pow, tan, asin, acos, atan, atan2: glibc's versions
  *    (table-driven, accurate to about 0.5 ulp) agree with the correctly
  *    rounded result nearly always; we compute the correctly rounded result
  *    with double-double arithmetic (about 100 bits). Where glibc itself
- *    rounds the wrong way (about 1 input in 1000 for sin, cos, tan, atan,
- *    asin; rarer for log, pow) we differ from it by one ulp, and by as much
- *    as glibc errs for the few huge arguments it reduces inexactly (8 ulps
- *    for cos(6381956970095103 * 2^797)). Functions built on log (log10,
- *    asinh and acosh beyond 2) inherit its rare differences.
+ *    rounds the wrong way (about 1 input in 1000 for tan, atan, asin; rarer
+ *    for log, log2, pow) we differ from it by one ulp. Functions built on
+ *    log (log10, asinh and acosh beyond 2) inherit its rare differences.
  *
  * The reference results are glibc's on a CPU with FMA; on a CPU without
  * it glibc selects other builds of the same functions whose last bits
@@ -73,6 +73,15 @@ function fromWords(hi: number, lo: number): number {
   i32[1] = hi;
   i32[0] = lo;
   return f64[0]!;
+}
+
+/** A C hexadecimal floating constant, e.g. '-0x1.62e42fefa0000p-8' (exact: at most 53 bits). */
+function hexFloat(text: string): number {
+  const m = /^(-?)0x([01])\.([0-9a-fA-F]*)p([+-]?\d+)$/.exec(text);
+  if (m === null) throw new Error(`bad hex float ${text}`);
+  const digits = m[2]! + m[3]!;
+  const value = Number(BigInt('0x' + digits)) * 2 ** (Number(m[4]) - 4 * m[3]!.length);
+  return m[1] === '-' ? -value : value;
 }
 
 /** The neighbour of a finite non-zero x one ulp away from zero (up = true) or toward zero. */
@@ -358,14 +367,14 @@ function roundScaled(hi: number, lo: number, scale: number): number {
 // built with FMA): exp(x) = 2^(k/128) exp(r), 2^(k/128) from a table as
 // H (1 + tail), exp(r) - 1 by a degree-5 polynomial. It is not always
 // correctly rounded, so we follow it operation for operation.
-const EXP_INVLN2N = 184.6649652337873; // 0x1.71547652b82fep7 = 128 / ln 2
-const EXP_NEGLN2HIN = -0.005415212348111709; // -0x1.62e42fefa0000p-8
-const EXP_NEGLN2LON = -1.2864023111638346e-14; // -0x1.cf79abc9e3b3ap-47
+const EXP_INVLN2N = hexFloat('0x1.71547652b82fep7'); // 128 / ln 2
+const EXP_NEGLN2HIN = hexFloat('-0x1.62e42fefa0000p-8');
+const EXP_NEGLN2LON = hexFloat('-0x1.cf79abc9e3b3ap-47');
 const EXP_SHIFT = 6755399441055744; // 0x1.8p52
-const EXP_C2 = 0.49999999999996786; // 0x1.ffffffffffdbdp-2
-const EXP_C3 = 0.16666666666665886; // 0x1.555555555543cp-3
-const EXP_C4 = 0.0416666808410674; // 0x1.55555cf172b91p-5
-const EXP_C5 = 0.008333335853059549; // 0x1.1111167a4d017p-7
+const EXP_C2 = hexFloat('0x1.ffffffffffdbdp-2');
+const EXP_C3 = hexFloat('0x1.555555555543cp-3');
+const EXP_C4 = hexFloat('0x1.55555cf172b91p-5');
+const EXP_C5 = hexFloat('0x1.1111167a4d017p-7');
 
 /** H[i] = RN(2^(i/128)) and TAIL[i] = RN((2^(i/128) - H[i]) / H[i]), from exact integers (filled on first use). */
 const EXP_H = new Float64Array(128);
@@ -685,46 +694,251 @@ function sinCosDD(x: number): void {
 // Below 2^-27 the correctly rounded sin, tan, asin, atan of x is x itself, and cos is 1.
 const TINY = 2 ** -27;
 
-function sin(x: number): number {
-  if (Math.abs(x) < TINY) return x;
-  const rh = reduce(x);
-  const rl = LO;
-  let h: number;
-  switch (QUADRANT) {
-    case 0:
-      h = sinDD(rh, rl);
-      return h + LO;
-    case 1:
-      h = cosDD(rh, rl);
-      return h + LO;
-    case 2:
-      h = sinDD(rh, rl);
-      return -(h + LO);
-    default:
-      h = cosDD(rh, rl);
-      return -(h + LO);
+// glibc's sin and cos (IBM Accurate Mathematical Library, s_sin.c and
+// branred.c, built with FMA), followed operation for operation: a table of
+// sin and cos at multiples of 1/128 (computed here from exact integers),
+// short polynomials around the table points, Cody-Waite reduction below
+// 105414350 and branred's reduction with 2/pi in 24-bit digits above.
+const SC_S1 = hexFloat('-0x1.5555555555555p-3');
+const SC_S2 = hexFloat('0x1.1111111110ECEp-7');
+const SC_S3 = hexFloat('-0x1.A01A019DB08B8p-13');
+const SC_S4 = hexFloat('0x1.71DE27B9A7ED9p-19');
+const SC_S5 = hexFloat('-0x1.ADDFFC2FCDF59p-26');
+const SC_SN3 = -1.66666666666664880952546298448555e-1;
+const SC_SN5 = 8.33333214285722277379541354343671e-3;
+const SC_CS2 = 4.99999999999999999999950396842453e-1;
+const SC_CS4 = -4.16666666666664434524222570944589e-2;
+const SC_CS6 = 1.38888874007937613028114285595617e-3;
+const SC_BIG = 52776558133248; // 0x1.8p45: adding it rounds to a multiple of 1/128
+const SC_HP0 = hexFloat('0x1.921FB54442D18p0');
+const SC_HP1 = hexFloat('0x1.1A62633145C07p-54');
+const SC_MP1 = hexFloat('0x1.921FB58000000p0');
+const SC_MP2 = hexFloat('-0x1.DDE973C000000p-27');
+const SC_PP3 = hexFloat('-0x1.CB3B398000000p-55');
+const SC_PP4 = hexFloat('-0x1.d747f23e32ed7p-83');
+const SC_HPINV = hexFloat('0x1.45F306DC9C883p-1');
+const SC_TOINT = 6755399441055744; // 0x1.8p52
+const BR_MP2 = hexFloat('-0x1.DDE974p-27'); // branred's own split of pi/2
+
+/** sin and cos of k/128, k = 0..109, each as hi and lo: [sin hi, sin lo, cos hi, cos lo] per k. */
+const SINCOS_TABLE = new Float64Array(440);
+let sinCosTableReady = false;
+
+function fillSinCosTable(): void {
+  const bits = 400n;
+  const one = 1n << bits;
+  for (let k = 0; k < 110; k++) {
+    const x = (BigInt(k) << bits) / 128n;
+    let s = 0n;
+    let c = 0n;
+    let term = one;
+    for (let n = 0n; term !== 0n; n++) {
+      const q = n & 3n;
+      if (q === 0n) c += term;
+      else if (q === 1n) s += term;
+      else if (q === 2n) c -= term;
+      else s -= term;
+      term = (term * x) / ((n + 1n) << bits);
+    }
+    const hiLo = (v: bigint, at: number): void => {
+      const h = Number(v) * 2 ** -400;
+      SINCOS_TABLE[at] = h;
+      SINCOS_TABLE[at + 1] = Number(v - BigInt(h * 2 ** 400)) * 2 ** -400;
+    };
+    hiLo(s, 4 * k);
+    hiLo(c, 4 * k + 2);
   }
+  sinCosTableReady = true;
+}
+
+/** cos(x + dx) for |x| < 0.855469 (do_cos). */
+function glibcDoCos(x: number, dx: number): number {
+  if (x < 0) dx = -dx;
+  const u = SC_BIG + Math.abs(x);
+  x = Math.abs(x) - (u - SC_BIG) + dx;
+  const xx = x * x;
+  const s = fma(x * xx, fma(xx, SC_SN5, SC_SN3), x);
+  const c = xx * fma(xx, fma(xx, SC_CS6, SC_CS4), SC_CS2);
+  const k = lowWord(u) << 2;
+  const sn = SINCOS_TABLE[k]!;
+  const ssn = SINCOS_TABLE[k + 1]!;
+  const cs = SINCOS_TABLE[k + 2]!;
+  const ccs = SINCOS_TABLE[k + 3]!;
+  const cor = fma(-sn, s, fma(-cs, c, fma(-s, ssn, ccs)));
+  return cs + cor;
+}
+
+/** sin(x + dx) for |x| < 0.855469 (do_sin): a Taylor polynomial below 0.126, the table above. */
+function glibcDoSin(x: number, dx: number): number {
+  const negative = x < 0 || Object.is(x, -0);
+  if (Math.abs(x) < 0.126) {
+    const xx = x * x;
+    const p = fma(fma(fma(fma(SC_S5, xx, SC_S4), xx, SC_S3), xx, SC_S2), xx, SC_S1);
+    const t = fma(fma(p, x, -0.5 * dx), xx, dx);
+    return x + t;
+  }
+  if (x <= 0) dx = -dx;
+  const u = SC_BIG + Math.abs(x);
+  x = Math.abs(x) - (u - SC_BIG);
+  const xx = x * x;
+  const s = x + fma(x * xx, fma(xx, SC_SN5, SC_SN3), dx);
+  const c = fma(x, dx, xx * fma(xx, fma(xx, SC_CS6, SC_CS4), SC_CS2));
+  const k = lowWord(u) << 2;
+  const sn = SINCOS_TABLE[k]!;
+  const ssn = SINCOS_TABLE[k + 1]!;
+  const cs = SINCOS_TABLE[k + 2]!;
+  const ccs = SINCOS_TABLE[k + 3]!;
+  const r = Math.abs(sn + fma(cs, s, fma(-sn, c, fma(s, ccs, ssn))));
+  return negative ? -r : r;
+}
+
+/** The reduced argument of the last reduction: RED_A + RED_DA. */
+let RED_A = 0;
+let RED_DA = 0;
+
+/** x = n pi/2 + a, for |x| < 105414350 (reduce_sincos); returns n mod 4. */
+function glibcReduce(x: number): number {
+  const t = fma(x, SC_HPINV, SC_TOINT);
+  const xn = t - SC_TOINT;
+  const y = fma(-xn, SC_MP2, fma(-xn, SC_MP1, x));
+  const n = lowWord(t) & 3;
+  let t1 = xn * SC_PP3;
+  const t2 = y - t1;
+  let db = y - t2 - t1;
+  t1 = xn * SC_PP4;
+  const b = t2 - t1;
+  db += t2 - b - t1;
+  RED_A = b;
+  RED_DA = db;
+  return n;
+}
+
+/** 2/pi in base-2^24 digits (branred's toverp), computed on first use. */
+let twoOverPiDigits: Float64Array | undefined;
+
+function branredDigits(): Float64Array {
+  const bits = 2000n;
+  let t = (1n << (2n * bits + 1n)) / piFixed(bits);
+  const out = new Float64Array(75);
+  for (let i = 0; i < 75; i++) {
+    t <<= 24n;
+    const d = t >> bits;
+    out[i] = Number(d);
+    t -= d << bits;
+  }
+  return out;
+}
+
+/** One half of branred: x * 2/pi summed from six 24-bit digits of 2/pi, as [b, bb, sum]. */
+function branredPart(xp: number, digits: Float64Array, out: Float64Array): void {
+  const big = 6755399441055744;
+  const big1 = 27021597764222976;
+  let k = (highWord(xp) >> 20) & 2047;
+  k = Math.trunc((k - 450) / 24);
+  if (k < 0) k = 0;
+  let gor = 2 ** (576 - 24 * k);
+  const r0 = xp * digits[k]! * gor;
+  gor *= 2 ** -24;
+  const r1 = xp * digits[k + 1]! * gor;
+  gor *= 2 ** -24;
+  const r2 = xp * digits[k + 2]! * gor;
+  gor *= 2 ** -24;
+  const r3 = xp * digits[k + 3]! * gor;
+  gor *= 2 ** -24;
+  const r4 = xp * digits[k + 4]! * gor;
+  gor *= 2 ** -24;
+  const r5 = xp * digits[k + 5]! * gor;
+  const r = [r0, r1, r2, r3, r4, r5];
+  let sum = 0;
+  for (let i = 0; i < 3; i++) {
+    const s = r[i]! + big - big;
+    sum += s;
+    r[i] = r[i]! - s;
+  }
+  let t = 0;
+  for (let i = 5; i >= 0; i--) t += r[i]!;
+  let bb = r[0]! - t + r[1]! + r[2]! + r[3]! + r[4]! + r[5]!;
+  let s = t + big - big;
+  sum += s;
+  t -= s;
+  const b = t + bb;
+  bb = t - b + bb;
+  s = sum + big1 - big1;
+  sum -= s;
+  out[0] = b;
+  out[1] = bb;
+  out[2] = sum;
+}
+
+const BRANRED_SCRATCH = new Float64Array(6);
+
+/** x = n pi/2 + a for any finite x (branred, no FMA in this one); returns n mod 4. */
+function glibcBranred(x: number): number {
+  const digits = (twoOverPiDigits ??= branredDigits());
+  x *= 2 ** -600;
+  let t = x * SPLITTER;
+  const x1 = t - (t - x);
+  const x2 = x - x1;
+  const p1 = BRANRED_SCRATCH.subarray(0, 3);
+  const p2 = BRANRED_SCRATCH.subarray(3, 6);
+  branredPart(x1, digits, p1);
+  branredPart(x2, digits, p2);
+  const [b1, bb1, sum1] = p1 as unknown as [number, number, number];
+  const [b2, bb2, sum2] = p2 as unknown as [number, number, number];
+  let sum = sum1 + sum2;
+  let b = b1 + b2;
+  let bb = Math.abs(b1) > Math.abs(b2) ? b1 - b + b2 : b2 - b + b1;
+  if (b > 0.5) {
+    b -= 1;
+    sum += 1;
+  } else if (b < -0.5) {
+    b += 1;
+    sum -= 1;
+  }
+  let s = b + (bb + bb1 + bb2);
+  t = b - s + bb + (bb1 + bb2);
+  b = s * SPLITTER;
+  const t1 = b - (b - s);
+  const t2 = s - t1;
+  b = s * SC_HP0;
+  bb = t1 * SC_MP1 - b + t1 * BR_MP2 + t2 * SC_MP1 + (t2 * BR_MP2 + s * SC_HP1 + t * SC_HP0);
+  s = b + bb;
+  RED_A = s;
+  RED_DA = b - s + bb;
+  return Math.trunc(sum) & 3;
+}
+
+function glibcSinCos(n: number): number {
+  const r = n & 1 ? glibcDoCos(RED_A, RED_DA) : glibcDoSin(RED_A, RED_DA);
+  return n & 2 ? -r : r;
+}
+
+function sin(x: number): number {
+  if (!sinCosTableReady) fillSinCosTable();
+  const k = highWord(x) & 0x7fffffff;
+  if (k < 0x3e500000) return x; // |x| < 2^-26
+  if (k < 0x3feb6000) return glibcDoSin(x, 0); // |x| < 0.855469
+  if (k < 0x400368fd) {
+    // |x| < 2.426265: sin x = cos(pi/2 - |x|) with the sign of x
+    const r = Math.abs(glibcDoCos(SC_HP0 - Math.abs(x), SC_HP1));
+    return x < 0 ? -r : r;
+  }
+  if (k < 0x419921fb) return glibcSinCos(glibcReduce(x));
+  return glibcSinCos(glibcBranred(x));
 }
 
 function cos(x: number): number {
-  if (Math.abs(x) < TINY) return 1;
-  const rh = reduce(x);
-  const rl = LO;
-  let h: number;
-  switch (QUADRANT) {
-    case 0:
-      h = cosDD(rh, rl);
-      return h + LO;
-    case 1:
-      h = sinDD(rh, rl);
-      return -(h + LO);
-    case 2:
-      h = cosDD(rh, rl);
-      return -(h + LO);
-    default:
-      h = sinDD(rh, rl);
-      return h + LO;
+  if (!sinCosTableReady) fillSinCosTable();
+  const k = highWord(x) & 0x7fffffff;
+  if (k < 0x3e400000) return 1; // |x| < 2^-27
+  if (k < 0x3feb6000) return glibcDoCos(x, 0);
+  if (k < 0x400368fd) {
+    const y = SC_HP0 - Math.abs(x);
+    const a = y + SC_HP1;
+    return glibcDoSin(a, y - a + SC_HP1);
   }
+  if (k < 0x419921fb) return glibcSinCos(glibcReduce(x) + 1);
+  return glibcSinCos(glibcBranred(x) + 1);
 }
 
 function tan(x: number): number {

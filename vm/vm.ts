@@ -211,15 +211,32 @@ export class VM {
     }
   }
 
+  /** A new reference (make_ref/0) built on p's heap. */
   makeRef(p: Process): Term {
+    return this.refWithId(p, ++this.refCounter);
+  }
+
+  /** The reference with this id, built on p's heap (the same id gives an equal reference). */
+  refWithId(p: Process, n: number): Term {
     const at = p.alloc(4);
     const w = this.mem.i32;
-    const n = ++this.refCounter;
     w[at] = makeHeader(3, 0x4);
     w[at + 1] = n & 0x3ffff;
     w[at + 2] = Math.floor(n / 0x40000) | 0;
     w[at + 3] = 0;
     return makeBoxed(at);
+  }
+
+  /**
+   * The id of a local reference, which JS-side tables keep instead of the
+   * term (a term moves when its process collects garbage); -1 if not one of ours.
+   */
+  refId(t: Term): number {
+    if ((t & 3) !== 2) return -1;
+    const w = this.mem.i32;
+    const at = t >>> 2;
+    if (w[at] !== makeHeader(3, 0x4) || w[at + 3] !== 0) return -1;
+    return w[at + 1]! + w[at + 2]! * 0x40000;
   }
 
   collect(p: Process, x: Int32Array, live: number, need: number): void {

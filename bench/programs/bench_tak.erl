@@ -4,7 +4,7 @@
 -export([main/1]).
 -include("bench.hrl").
 
--define(REPS, 4).
+-define(REPS, 6).
 
 %% N gives tak(N, 2N/3, N/3), so N = 24 is tak(24, 16, 8).
 main(Args) ->

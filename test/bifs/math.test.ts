@@ -4,17 +4,14 @@
  * each function's branches and domain, integers and bignums, non-numbers)
  * and we compare the result's bits or the error reason.
  *
- * sqrt, floor, ceil and fmod are exact, and exp, sinh, cosh, tanh, erf and
- * erfc follow glibc's algorithms exactly: all these must agree always, and
- * so must the errors (badarg, badarith) everywhere. For the others we
- * compute the correctly rounded result, which glibc misses on a small
- * fraction of inputs (about 1 in 1000 for sin, cos, tan, atan, asin): the
- * test allows at most a few results per thousand, each within 2 ulps of
- * erl's.
- *
- * Left out on purpose: 6381956970095103 * 2^797, the classic hardest case
- * of argument reduction (nearest to a multiple of pi/2); glibc 2.36's cos
- * and tan are 8 ulps off there, ours are correctly rounded.
+ * sqrt, floor, ceil and fmod are exact, and exp, sin, cos, sinh, cosh,
+ * tanh, erf and erfc follow glibc's algorithms exactly: all these must
+ * agree always (6381956970095103 * 2^797, the hardest case of argument
+ * reduction, included), and so must the errors (badarg, badarith)
+ * everywhere. For the others we compute the correctly rounded result,
+ * which glibc misses on a small fraction of inputs (about 1 in 1000 for
+ * tan, atan, asin; rarer for log, log2, pow): the test allows at most a few
+ * results per thousand, each within 2 ulps of erl's.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeEtf } from '../../loader/etf.js';
@@ -23,7 +20,7 @@ import '../../bifs/math.js';
 import { erlCases, outcomeOf, termOf, vmHarness, type ErlCase } from './harness.js';
 import { listToArray, tupleElements } from '../../vm/term/make.js';
 
-const EXACT = new Set(['sqrt', 'floor', 'ceil', 'fmod', 'exp', 'sinh', 'cosh', 'tanh', 'erf', 'erfc']);
+const EXACT = new Set(['sqrt', 'floor', 'ceil', 'fmod', 'exp', 'sin', 'cos', 'sinh', 'cosh', 'tanh', 'erf', 'erfc']);
 /** Most mismatches tolerated per 1000 calls of a function (each within 2 ulps). */
 const PER_MILLE = 5;
 
@@ -42,7 +39,7 @@ beforeAll(() => {
              710.4758600739439, 710.475860073944, -708.3964185322641, -745.1332191019411, -745.1332191019412, -746.0,
              0.84375, 1.25, 2.857142857142857, 6.0, 28.0, 26.5, 0.25, 0.41421356237309503, -0.2928932188134524,
              268435456.0, 268435457.0, 1.5707963267948966, 3.141592653589793, 0.7853981633974483, 262144.0,
-             1.0e22, -1.0e-10, 0.9999999999999999, 1.0000000000000002,
+             1.0e22, 6381956970095103.0 * math:pow(2, 797), -1.0e-10, 0.9999999999999999, 1.0000000000000002,
              -0.9999999999999999, 1.0e-8, 7.450580596923828e-9, 1.4901161193847656e-8],
     Ints = [0, 1, -1, 2, 3, 10, 100, 134217727, 134217728, -134217729, 1 bsl 40, (1 bsl 53) + 1, (1 bsl 59) - 1,
             1 bsl 60, (1 bsl 64) + 2049, (1 bsl 64) + (1 bsl 11) + 1, (1 bsl 100) + 12345, -(1 bsl 100) - 1,
@@ -50,9 +47,12 @@ beforeAll(() => {
     Bad = [a, "1", <<1>>, {1.0}, []],
     Unary = [sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, log, log2, log10, sqrt,
              erf, erfc, ceil, floor],
+    %% tan is correctly rounded here, and glibc's is 14 ulps off at the hardest reduction case: leave that one out.
+    HardCase = 6381956970095103.0 * math:pow(2, 797),
     Args1 = fun(F) -> Shift = case F of acosh -> 1.0; _ -> 0.0 end,
+                      EdgesF = [X || X <- Edges, F =/= tan orelse X =/= HardCase],
                       [Rand() || _ <- lists:seq(1, 500)] ++ [abs(Rand()) + Shift || _ <- lists:seq(1, 150)]
-                      ++ [rand:uniform() * 2 - 1 || _ <- lists:seq(1, 150)] ++ Edges ++ [-X || X <- Edges] ++ Ints ++ Bad end,
+                      ++ [rand:uniform() * 2 - 1 || _ <- lists:seq(1, 150)] ++ EdgesF ++ [-X || X <- EdgesF] ++ Ints ++ Bad end,
     One = [{math, F, [X]} || F <- Unary, X <- Args1(F)],
     %% Big integers of random length: their conversion to a float rounds per 64-bit digit.
     Bigs = [{math, floor, [rand:uniform(1 bsl (64 * N)) bor (1 bsl (64 * N - 1))]} || N <- [2, 3, 4, 8, 15], _ <- lists:seq(1, 60)]
@@ -61,7 +61,7 @@ beforeAll(() => {
                || F <- [floor, sin], S <- [1, -1], T <- [1, 3], L <- [1, 2],
                   Low <- [1, (1 bsl (64 * L)) - 1, 1 bsl (64 * L - 1), 0]],
     %% The functions that must agree always get more calls.
-    More = [{math, F, [Rand()]} || F <- [exp, sinh, cosh, tanh, erf, erfc, asinh, atanh], _ <- lists:seq(1, 2500)],
+    More = [{math, F, [Rand()]} || F <- [exp, sin, cos, sinh, cosh, tanh, erf, erfc, asinh, atanh], _ <- lists:seq(1, 2500)],
     Y = fun() -> case rand:uniform(4) of
                    1 -> float(rand:uniform(21) - 11);
                    2 -> rand:uniform(21) - 11;
@@ -89,7 +89,7 @@ function ulps(a: number, b: number): number {
 
 describe('math BIFs against erl', () => {
   it('agree bit for bit, but for glibc misroundings of at most 2 ulps', () => {
-    expect(cases.length).toBeGreaterThan(38000);
+    expect(cases.length).toBeGreaterThan(43000);
     const vm = vmHarness();
     let p = vm.process();
     const calls = new Map<string, number>();

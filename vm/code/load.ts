@@ -125,6 +125,7 @@ export class Emitter {
 
   unsigned(o: Operand): number {
     if (o.kind === 'u') return o.value;
+    if (o.kind === 'alloc') return this.alloc(o); // bs_init2's Extra may be an allocation list
     if (o.kind === 'i' && o.value >= 0n && o.value <= 0x7fffffffn) return Number(o.value);
     return this.fail(`expected an unsigned operand, got ${o.kind}`);
   }
@@ -319,8 +320,8 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
     lineFiles[k] = li?.file ?? 0;
     lineNumbers[k] = li?.line ?? 0;
   });
-  const fileNames = lines !== undefined && lines.fileNames.length > 0 ? lines.fileNames : [`${file.module}.erl`];
-  if (lines !== undefined && lines.fileNames.length === 0) fileNames[0] = `${file.module}.erl`;
+  // Line items name file 0 for the module's own source (as the real loader: Module.erl), else fileNames[file - 1].
+  const fileNames = [`${file.module}.erl`, ...(lines?.fileNames ?? [])];
 
   const attributes = file.attributes === undefined ? NIL : fromETerm(vm, Heap.allocate(mem, sizeOfETerm(file.attributes, vm) + 1), file.attributes);
   const compileInfo = file.compileInfo === undefined ? NIL : fromETerm(vm, Heap.allocate(mem, sizeOfETerm(file.compileInfo, vm) + 1), file.compileInfo);
@@ -340,7 +341,7 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
     lineAddrs: Int32Array.from(em.lineAddrs, (a) => base + a),
     lineFiles,
     lineNumbers,
-    fileNames: fileNames.map((n, k) => (k === 0 ? moduleSourceName(file, n) : n)),
+    fileNames,
     funs,
     exports: file.exports.map((e) => [atomTerms[e.name - 1]!, e.arity]),
     attributes,
@@ -356,11 +357,6 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
   }
   vm.modules.add(module);
   return module;
-}
-
-/** The file name for the module's own source as erl shows it in stack traces. */
-function moduleSourceName(file: BeamFile, name: string): string {
-  return name.length > 0 ? name : `${file.module}.erl`;
 }
 
 function findOnLoad(file: BeamFile): string | undefined {
