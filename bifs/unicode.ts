@@ -473,7 +473,6 @@ type ErlPathResult = { kind: 'ok' } | { kind: 'error'; rest: Term } | { kind: 'i
  * the Erlang code has no matching clause.
  */
 function convertViaErlangPath(p: Process, data: Term, dec: Decoder, out: ByteSink): ErlPathResult {
-  const w = p.mem.i32;
   /** Bytes of a character cut short, and how many more it needs (ml_map's {Incomplete, Missing}). */
   let inc: Uint8Array | undefined;
   let missing = 0;
@@ -514,10 +513,10 @@ function convertViaErlangPath(p: Process, data: Term, dec: Decoder, out: ByteSin
   for (;;) {
     const hasItem = level.items.length > 0 || isList(level.tail);
     if (hasItem) {
-      const part = level.items.length > 0 ? level.items[0]! : w[ptrVal(level.tail)]!;
+      const part = level.items.length > 0 ? level.items[0]! : p.mem.i32[ptrVal(level.tail)]!;
       const consume = (): void => {
         if (level.items.length > 0) level.items.shift();
-        else level.tail = w[ptrVal(level.tail) + 1]!;
+        else level.tail = p.mem.i32[ptrVal(level.tail) + 1]!;
       };
       if (isInteger(p, part)) {
         if (inc !== undefined) return fail(mkCons(p, mkBinary(p, inc), levelTerm(p, level.items, level.tail)));
