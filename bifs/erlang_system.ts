@@ -12,7 +12,7 @@
  * "no time warp" mode), so system_time = monotonic_time + time_offset.
  */
 import { writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, platform, release } from 'node:os';
 import { defineBifs } from './registry.js';
 import { listArg, stringArg } from './erlang_util.js';
 import type { Process } from '../vm/process.js';
@@ -244,6 +244,15 @@ function systemInfo(p: Process, item: Term): Term {
       return mkTuple2(p, a('fullsweep_after'), n(65535));
     case 'message_queue_data':
       return a('on_heap');
+    case 'os_type':
+      return mkTuple2(p, a('unix'), a(platform() === 'linux' ? 'linux' : platform()));
+    case 'os_version': {
+      // The kernel release's first three numbers, as the real VM reads them from uname.
+      const parts = release().split(/[^0-9]+/).filter((x) => x !== '').map(Number);
+      return mkTuple3(p, n(parts[0] ?? 0), n(parts[1] ?? 0), n(parts[2] ?? 0));
+    }
+    case 'process_count':
+      return n(p.vm === undefined ? 1 : p.vm.processes.size);
     default:
       throw badarg();
   }

@@ -10,6 +10,7 @@ import './erlang_convert.js';
 import './erlang_data.js';
 import './erlang_etf.js';
 import './erlang_hash.js';
+import './erlang_misc.js';
 import './erlang_process.js';
 import './erlang_system.js';
 import './lists.js';

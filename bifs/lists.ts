@@ -66,7 +66,7 @@ function keyMatcher(p: Process, key: Term): (element: Term) => boolean {
       };
     }
   }
-  if (isImmediate(key) || key === NIL) return (e) => e === key;
+  if (isImmediate(key)) return (e) => e === key;
   return (e) => equal(p, key, e);
 }
 

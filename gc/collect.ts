@@ -76,7 +76,6 @@ export const PROCBIN_NEXT_OFFSET = 3;
 /** Offset of a ProcBin's off-heap block word. */
 export const PROCBIN_BLOCK_OFFSET = 2;
 
-
 /**
  * The size in words of the boxed object at `a` (header `hdr`), and where its
  * term words are: up to two ranges [out[0], out[1]) and [out[2], out[3]) of
