@@ -235,8 +235,9 @@ defineBifs('erlang', 'bif', {
     return p.vm.spawn(m!, f!, args, p).pid;
   },
   'raise/3': (p, [cls, reason, trace]) => {
-    if (cls !== CLASS_ERROR && cls !== CLASS_EXIT && cls !== CLASS_THROW) throw badarg();
-    if (listToArray(p, trace!) === undefined) throw badarg();
+    // A bad class or stack trace is not raised: raise/3 returns badarg, as the real BIF does.
+    if (cls !== CLASS_ERROR && cls !== CLASS_EXIT && cls !== CLASS_THROW) return commonAtom('badarg');
+    if (listToArray(p, trace!) === undefined) return commonAtom('badarg');
     throw new ErlangException(cls!, reason!, undefined, undefined, trace);
   },
   // Bodies are interpreter stubs (vm/vm.ts SPECIAL_STUBS); never called as functions.

@@ -42,6 +42,7 @@ import {
   OP_SELECT_VAL_SEARCH,
   OP_SUB,
   OP_BIF_STUB_ERROR,
+  OP_CALL_BIF,
 } from './code/ops.js';
 
 export const enum RunResult {
@@ -67,6 +68,8 @@ export const enum FrameKind {
   Undef = 4,
   /** Raised by erlang:error/exit/throw called through the export: frames from the return address. */
   ErrorBif = 5,
+  /** Raised by erlang:error/exit/throw called in place (call_bif): the current function, then the rest. */
+  ErrorBifHere = 6,
 }
 
 /** Per-thread scratch and registers. */
@@ -216,13 +219,15 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             }
             break;
           }
-          case 19: // return
+          case 19: // return (the return address is consumed: the caller has its own frame)
             pc = cp;
+            cp = 0;
             break;
           case OP_MOVE_RETURN: {
             const s = m[pc + 1]!;
             x[0] = s & 3 ? s : s & 4 ? m[E + 1 + (s >>> 3)]! : x[s >>> 3]!;
             pc = cp;
+            cp = 0;
             break;
           }
           case OP_MOVE_DEALLOCATE_RETURN: {
@@ -604,6 +609,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             fail.kind = FrameKind.Current;
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
             pc = cp;
+            cp = 0;
             if (p.yieldRequested) {
               p.yieldRequested = false;
               p.pc = pc;
@@ -697,7 +703,8 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             pc += 2;
             break;
           }
-          case 160: // build_stacktrace: our raw stack traces are already lists
+          case 160: // build_stacktrace: x0 from a raw stack trace to the list of frames
+            x[0] = cold.unwrapTrace(vm, x[0]!);
             pc += 1;
             break;
           case 72: // badmatch V
@@ -763,6 +770,40 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.stackTop = E;
               p.heap.top = htop;
               p.savedX = x.slice(0, arity);
+              return RunResult.Yield;
+            }
+            break;
+          }
+          case OP_CALL_BIF: { // Bif Mode Dealloc: a BIF called in place from the current function
+            const bif = BIF_TABLE[m[pc + 1]!]!;
+            const n = bif.arity;
+            const args = argsFor(regs, n);
+            for (let i = 0; i < n; i++) args[i] = x[i]!;
+            p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
+            fail.kind = cold.isErrorBif(vm, bif) ? FrameKind.ErrorBifHere : FrameKind.InlineBif;
+            fail.bif = bif;
+            fail.args = args;
+            x[0] = bif.fn(p, args);
+            fail.kind = FrameKind.Current;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            const mode = m[pc + 2]!;
+            if (mode === 0) pc += 4;
+            else if (mode === 1) {
+              pc = cp;
+              cp = 0;
+            } else {
+              const dealloc = m[pc + 3]!;
+              pc = m[E]! >>> 2;
+              E += dealloc + 1;
+              cp = 0;
+            }
+            if (p.yieldRequested) {
+              p.yieldRequested = false;
+              p.pc = pc;
+              p.cp = cp;
+              p.stackTop = E;
+              p.heap.top = htop;
+              p.savedX = x.slice(0, 1);
               return RunResult.Yield;
             }
             break;

@@ -155,8 +155,33 @@ export function tagged(p: Process, op: number, v: T.Term): ErlangException {
   return erlError(mkTuple2(p, tag, v));
 }
 
+/**
+ * A raw stack trace (what x3 holds after an exception, as in the real VM):
+ * {'$beamjs_raw_trace', Class, Frames}, so that `raise` can rethrow with the
+ * original class; build_stacktrace and catch unwrap it.
+ */
+const RAW_TRACE_TAG = '$beamjs_raw_trace';
+
+export function makeRawTrace(vm: VM, p: Process, cls: T.Term, frames: T.Term): T.Term {
+  return mkTuple3(p, vm.atoms.intern(RAW_TRACE_TAG), cls, frames);
+}
+
+function rawTraceParts(vm: VM, t: T.Term): [T.Term, T.Term] | undefined {
+  if (!T.isBoxed(t)) return undefined;
+  const w = vm.mem.i32;
+  const at = T.ptrVal(t);
+  if (w[at] !== T.makeHeader(3, T.SUB_TUPLE) || w[at + 1] !== vm.atoms.intern(RAW_TRACE_TAG)) return undefined;
+  return [w[at + 2]!, w[at + 3]!];
+}
+
+/** The frames of a raw stack trace (a built list is returned as is). */
+export function unwrapTrace(vm: VM, t: T.Term): T.Term {
+  return rawTraceParts(vm, t)?.[1] ?? t;
+}
+
 /** The value of `catch Expr` when Expr raised: Class, Reason, Stacktrace. */
 export function catchValue(p: Process, cls: T.Term, reason: T.Term, trace: T.Term): T.Term {
+  trace = unwrapTrace(p.vm, trace);
   if (cls === CLASS_THROW) return reason;
   if (cls === CLASS_ERROR) return mkTuple2(p, ATOM_EXIT_TAG, mkTuple2(p, reason, trace));
   return mkTuple2(p, ATOM_EXIT_TAG, reason);
@@ -164,10 +189,11 @@ export function catchValue(p: Process, cls: T.Term, reason: T.Term, trace: T.Ter
 
 /** raw_raise / raise: rethrow with an existing stack trace; badarg for a bad class. */
 export function rawRaise(vm: VM, p: Process, cls: T.Term, reason: T.Term, trace: T.Term): ErlangException {
-  if (cls === 0) cls = trace === p.lastTrace ? p.lastClass : CLASS_ERROR;
+  const raw = rawTraceParts(vm, trace);
+  if (cls === 0) cls = raw?.[0] ?? CLASS_ERROR;
   if (cls !== CLASS_ERROR && cls !== CLASS_EXIT && cls !== CLASS_THROW) return badarg();
-  void vm;
-  return new ErlangException(cls, reason, undefined, undefined, trace);
+  void p;
+  return new ErlangException(cls, reason, undefined, undefined, raw?.[1] ?? trace);
 }
 
 /** The receive timeout in ms: -1 for infinity; badarg-like timeout_value error otherwise. */
@@ -277,6 +303,13 @@ export function prepareCall(vm: VM, p: Process, x: Int32Array, m: Int32Array, pc
   fail.bif = applyBif(vm, 3);
   fail.args = [module, name, mkList(p, Array.from(x.subarray(0, arity)))];
   throw badarg();
+}
+
+const ERROR_BIFS = new Set(['erlang:error/1', 'erlang:error/2', 'erlang:error/3', 'erlang:exit/1', 'erlang:throw/1', 'erlang:raise/3']);
+
+/** erlang:error/exit/throw/raise: their exceptions show no frame of their own. */
+export function isErrorBif(_vm: VM, bif: BifEntry): boolean {
+  return ERROR_BIFS.has(bif.key);
 }
 
 function applyBif(vm: VM, arity: number): BifEntry {
@@ -455,6 +488,20 @@ function buildStacktrace(vm: VM, p: Process, x: Int32Array, e: ErlangException, 
     case FrameKind.Undef:
       frames.push(mkTuple(p, [fail.module, fail.fun, mkList(p, fail.args), T.NIL]));
       break;
+    case FrameKind.ErrorBifHere: {
+      // erlang:error/2,3 show the given arguments in the current function's frame, and error/3's error_info.
+      const f = frameAt(vm, p, ipc, ipc, e.args);
+      if (f !== undefined) {
+        const info = (e as { errorInfo?: T.Term }).errorInfo;
+        if (info !== undefined) {
+          const at = T.ptrVal(f);
+          const loc = listToArray(vm, vm.mem.i32[at + 4]!) ?? [];
+          vm.mem.i32[at + 4] = mkList(p, [...loc, mkTuple2(p, ATOM_ERROR_INFO, info)]);
+        }
+        frames.push(f);
+      }
+      break;
+    }
     case FrameKind.ErrorBif: {
       // erlang:error/2,3: the caller's frame shows the given arguments.
       if (e.args !== undefined && cp !== 0) {
@@ -540,9 +587,7 @@ export function handleException(vm: VM, p: Process, x: Int32Array, e: unknown, i
   }
   const m0 = vm.mem.i32;
   void m0;
-  const trace = ex.stacktrace ?? buildStacktrace(vm, p, x, ex, ipc, cp, fail);
-  p.lastTrace = trace;
-  p.lastClass = ex.cls;
+  const trace = ex.stacktrace !== undefined ? unwrapTrace(vm, ex.stacktrace) : buildStacktrace(vm, p, x, ex, ipc, cp, fail);
   // Find the nearest catch: scan the stack up from E, remembering the last frame (CP word) seen.
   const m = vm.mem.i32;
   let frame = p.stackTop;
@@ -557,7 +602,7 @@ export function handleException(vm: VM, p: Process, x: Int32Array, e: unknown, i
       x[0] = T.THE_NON_VALUE;
       x[1] = ex.cls;
       x[2] = ex.reason;
-      x[3] = trace;
+      x[3] = makeRawTrace(vm, p, ex.cls, trace);
       return true;
     }
   }

@@ -87,9 +87,6 @@ export class Process implements Builder {
   timeoutPc = 0;
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */
   yieldRequested = false;
-  /** The stack trace term and class of the last exception caught, for `raise` (old-style rethrow). */
-  lastTrace: Term = NIL;
-  lastClass: Term = NIL;
 
   /** Process dictionary as key, value, key, value ... (GC roots). */
   dictionary: Term[] = [];

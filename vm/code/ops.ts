@@ -56,6 +56,7 @@ const ROWS: readonly SpecificRow[] = [
   ['apply_stub', 'u', 'VM stub: apply/3 with M, F, Args in x0..x2 (also erlang:apply/3)'],
   ['apply2_stub', '', 'VM stub: erlang:apply/2 with Fun, Args in x0, x1'],
   ['bif_stub_error', 'b', 'VM stub: erlang:error/1,2,3, exit/1, throw/1, raise/3 (need the caller frame)'],
+  ['call_bif', 'buu', 'call_ext/call_ext_only/call_ext_last to a BIF: call it in place (mode 0 call, 1 only, 2 last with Dealloc), so that its errors show the calling function as the real VM does'],
 ];
 
 export interface SpecificOp {
@@ -97,3 +98,4 @@ export const OP_FMOVE_FROM_FREG = 211;
 export const OP_APPLY_STUB = 212;
 export const OP_APPLY2_STUB = 213;
 export const OP_BIF_STUB_ERROR = 214;
+export const OP_CALL_BIF = 215;

@@ -12,7 +12,11 @@ import { isSmall, smallVal, isImmediate, NIL as NIL_WORD } from '../term/tags.js
 import { BinSpec, type SegmentDesc } from '../term/bits_build.js';
 import { flagsFromNames } from '../term/bits_match.js';
 import type { Emitter } from './load.js';
+import { lookupBif } from '../../bifs/registry.js';
 import {
+  OP_BIF_STUB_ERROR,
+  OP_CALL_BIF,
+  OP_CALL_BIF_RETURN,
   OP_ADD,
   OP_DEALLOCATE_RETURN,
   OP_FMOVE_FROM_FREG,
@@ -40,7 +44,27 @@ const bifName = (em: Emitter, o: Operand): string => {
   return `${em.file.atoms[imp.module - 1]}:${em.file.atoms[imp.name - 1]}/${imp.arity}`;
 };
 
+/** The BIF an import names when it is a real BIF (not apply, not a replaced Erlang function). */
+function importedBif(em: Emitter, o: Operand): number | undefined {
+  const imp = em.file.imports[em.unsigned(o)]!;
+  const entry = lookupBif(em.file.atoms[imp.module - 1]!, em.file.atoms[imp.name - 1]!, imp.arity);
+  if (entry === undefined || entry.kind === 'nif' || em.vm.stubFor(entry.index)[0] !== OP_CALL_BIF_RETURN) {
+    return entry !== undefined && em.vm.stubFor(entry.index)[0] === OP_BIF_STUB_ERROR ? entry.index : undefined;
+  }
+  return entry.index;
+}
+
+const callBifRule = (name: string, mode: number): Rule => ({
+  name: 'call_bif',
+  pattern: [name],
+  when: (em, [c]) => importedBif(em, c!.args[1]!) !== undefined,
+  emit: (em, [c]) => em.emit(OP_CALL_BIF, importedBif(em, c!.args[1]!)!, mode, mode === 2 ? em.unsigned(c!.args[2]!) : 0),
+});
+
 const RULES: readonly Rule[] = [
+  callBifRule('call_ext', 0),
+  callBifRule('call_ext_only', 1),
+  callBifRule('call_ext_last', 2),
   {
     name: 'move_deallocate_return',
     pattern: ['move', 'deallocate', 'return'],
