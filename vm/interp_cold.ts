@@ -526,11 +526,14 @@ function buildStacktrace(vm: VM, p: Process, x: Int32Array, e: ErlangException, 
     const f = frameAt(vm, p, cp - 1, cp - 1);
     if (f !== undefined) frames.push(f);
   }
+  // Consecutive frames with the same return address (plain recursion) appear once, as in the real VM.
+  let lastRet = cp;
   for (let a = p.stackTop; a < p.blockEnd && frames.length < BACKTRACE_DEPTH; a++) {
     const w = m[a]!;
     if (w !== 0 && (w & 3) === 0) {
       const ret = w >>> 2;
-      if (m[ret] === OP_PROCESS_EXIT) continue;
+      if (m[ret] === OP_PROCESS_EXIT || ret === lastRet) continue;
+      lastRet = ret;
       const f = frameAt(vm, p, ret - 1, ret - 1);
       if (f !== undefined) frames.push(f);
     }
