@@ -1,6 +1,8 @@
 /**
  * Natives that fit no other group: the fun inspection BIFs of `erlang`
- * (fun_info/2, fun_info_mfa/1, fun_to_list/1), io:printable_range/0 and the
+ * (fun_info/2, fun_info_mfa/1, fun_to_list/1), the text forms of pids,
+ * ports and references (pid_to_list/1, list_to_pid/1, ...),
+ * unique_integer/0,1, io:printable_range/0 and the
  * prefix parsers string:list_to_integer/1 and string:list_to_float/1 (real
  * BIFs behind nif_error stubs in string.erl). Checked against erl in
  * test/bifs/erlang_misc.test.ts.
@@ -16,13 +18,23 @@ import { parseInteger } from './erlang_convert.js';
 import {
   NIL,
   SUB_EXPORT,
+  SUB_EXTERNAL_PID,
+  SUB_EXTERNAL_PORT,
+  SUB_EXTERNAL_REF,
   SUB_FUN,
+  SUB_REF,
   type Term,
   headerSubtag,
   isAtom,
   isBoxed,
   isList,
+  isLocalPid,
+  isLocalPort,
   isSmall,
+  makeBoxed,
+  makeHeader,
+  makeLocalPid,
+  makeLocalPort,
   makeSmall,
   ptrVal,
   smallVal,
@@ -243,12 +255,108 @@ function stringListToFloat(p: Process, list: Term): Term {
   }
 }
 
+// ---------------------------------------------------------------- pids, ports and references as text
+
+/** The characters of a flat list of characters, or undefined when it is not one. */
+function charList(p: Process, t: Term): string | undefined {
+  const w = p.mem.i32;
+  let s = '';
+  while (isList(t)) {
+    const c = ptrVal(t);
+    const ch = w[c]!;
+    if (!isSmall(ch) || smallVal(ch) < 0 || smallVal(ch) > 0x10ffff) return undefined;
+    s += String.fromCodePoint(smallVal(ch));
+    t = w[c + 1]!;
+  }
+  return t === NIL ? s : undefined;
+}
+
+/** The numbers of `text` shaped `prefix` N.N...N `>` (count of them), each below `limits[i]`; node 0 only. */
+function dottedNumbers(text: string | undefined, prefix: string, limits: number[]): number[] | undefined {
+  if (text === undefined || !text.startsWith(prefix) || !text.endsWith('>')) return undefined;
+  const parts = text.slice(prefix.length, -1).split('.');
+  if (parts.length !== limits.length + 1 || parts.some((d) => !/^[0-9]+$/.test(d))) return undefined;
+  // Only this node's (number 0) identifiers can be made from text: beamjs is never distributed.
+  if (Number(parts[0]) !== 0) return undefined;
+  const values = parts.slice(1).map(Number);
+  return values.every((v, i) => v < limits[i]!) ? values : undefined;
+}
+
+const isLocalRef = (p: Process, t: Term): boolean => isBoxed(t) && headerSubtag(p.mem.i32[ptrVal(t)]!) === SUB_REF;
+
+function listToRef(p: Process, l: Term): Term {
+  const ids = dottedNumbers(charList(p, l), '#Ref<', [2 ** 32, 2 ** 32, 2 ** 32]);
+  if (ids === undefined) throw badarg();
+  const at = p.alloc(4);
+  const w = p.mem.i32;
+  w[at] = makeHeader(3, SUB_REF);
+  // The text shows the most significant word first; the words are stored least significant first.
+  for (let i = 0; i < 3; i++) w[at + 1 + i] = ids[2 - i]! | 0;
+  return makeBoxed(at);
+}
+
+// ---------------------------------------------------------------- unique_integer
+
+/** -2^59: the real VM's first monotonic unique integer. */
+const UNIQUE_BASE = -(2n ** 59n);
+let uniqueCount = 0n;
+
+/**
+ * unique_integer/0,1. One counter serves every kind, so every value is
+ * unique and the monotonic ones increase strictly, with the real VM's
+ * numbering: monotonic values count up from -2^59, positive monotonic ones
+ * from 1.
+ */
+function uniqueInteger(p: Process, opts: Term): Term {
+  let positive = false;
+  let t = opts;
+  const w = p.mem.i32;
+  while (isList(t)) {
+    const c = ptrVal(t);
+    const o = w[c]!;
+    if (!isAtom(o)) throw badarg();
+    const name = p.atoms.name(o);
+    if (name === 'positive') positive = true;
+    else if (name !== 'monotonic') throw badarg();
+    t = w[c + 1]!;
+  }
+  if (t !== NIL) throw badarg();
+  const n = uniqueCount++;
+  return mkInt(p, positive ? n + 1n : UNIQUE_BASE + n);
+}
+
 // ---------------------------------------------------------------- registration
 
 defineBifs('erlang', 'bif', {
   'fun_info/2': (p, [f, item]) => funInfo(p, f!, item!),
   'fun_info_mfa/1': (p, [f]) => funInfoMfa(p, f!),
   'fun_to_list/1': (p, [f]) => funToList(p, f!),
+  // The text forms are what erlang:display/1 prints.
+  'pid_to_list/1': (p, [t]) => {
+    if (!isLocalPid(t!) && !(isBoxed(t!) && headerSubtag(p.mem.i32[ptrVal(t!)]!) === SUB_EXTERNAL_PID)) throw badarg();
+    return mkString(p, displayText(p, t!));
+  },
+  'port_to_list/1': (p, [t]) => {
+    if (!isLocalPort(t!) && !(isBoxed(t!) && headerSubtag(p.mem.i32[ptrVal(t!)]!) === SUB_EXTERNAL_PORT)) throw badarg();
+    return mkString(p, displayText(p, t!));
+  },
+  'ref_to_list/1': (p, [t]) => {
+    if (!isLocalRef(p, t!) && !(isBoxed(t!) && headerSubtag(p.mem.i32[ptrVal(t!)]!) === SUB_EXTERNAL_REF)) throw badarg();
+    return mkString(p, displayText(p, t!));
+  },
+  'list_to_pid/1': (p, [l]) => {
+    const ids = dottedNumbers(charList(p, l!), '<', [2 ** 15, 2 ** 13]);
+    if (ids === undefined) throw badarg();
+    return makeLocalPid(ids[0]!, ids[1]!);
+  },
+  'list_to_port/1': (p, [l]) => {
+    const ids = dottedNumbers(charList(p, l!), '#Port<', [2 ** 28]);
+    if (ids === undefined) throw badarg();
+    return makeLocalPort(ids[0]!);
+  },
+  'list_to_ref/1': (p, [l]) => listToRef(p, l!),
+  'unique_integer/0': (p) => uniqueInteger(p, NIL),
+  'unique_integer/1': (p, [opts]) => uniqueInteger(p, opts!),
 });
 
 defineBifs('io', 'nif', {

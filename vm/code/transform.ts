@@ -48,7 +48,9 @@ const bifName = (em: Emitter, o: Operand): string => {
 function importedBif(em: Emitter, o: Operand): number | undefined {
   const imp = em.file.imports[em.unsigned(o)]!;
   const entry = lookupBif(em.file.atoms[imp.module - 1]!, em.file.atoms[imp.name - 1]!, imp.arity);
-  if (entry === undefined || entry.kind === 'nif' || em.vm.stubFor(entry.index)[0] !== OP_CALL_BIF_RETURN) {
+  // Natives replacing Erlang stubs (kind nif) are BIFs of bif.tab in the real VM too (lists:reverse/2,
+  // binary:split/2 ...): they are called in place as well.
+  if (entry === undefined || em.vm.stubFor(entry.index)[0] !== OP_CALL_BIF_RETURN) {
     return entry !== undefined && em.vm.stubFor(entry.index)[0] === OP_BIF_STUB_ERROR ? entry.index : undefined;
   }
   return entry.index;
