@@ -13,6 +13,8 @@ import * as M from './term/bits_match.js';
 import { BitWriter, bsAdd, createBin, utf8Size, utf16Size } from './term/bits_build.js';
 import { badarg } from './errors.js';
 import { isAtom, type Term } from './term/tags.js';
+import type { VM } from './vm.js';
+import type { Process } from './process.js';
 
 const writer = new BitWriter();
 const ATOM_ALL_NAME = 'all';
@@ -113,15 +115,18 @@ colds[130] = (vm, p, { x }, m, pc) => {
 
 // ---- construction
 
-// bs_create_bin Fail SpecIndex Dst N [Value Size ...] (vm/code/transform.ts)
+// bs_create_bin Fail SpecIndex Dst Alloc Live N [Value Size ...] (vm/code/transform.ts)
 const values: Term[] = [];
 const sizes: Term[] = [];
 colds[177] = (vm, p, { x }, m, pc) => {
+  // Alloc: heap words the code after this instruction uses without a test_heap of its own.
+  reserveHeap(vm, p, x, m[pc + 4]!, m[pc + 5]!);
+  m = vm.mem.i32;
   const spec = vm.binSpecs[m[pc + 2]!]!;
-  const n = m[pc + 4]!;
+  const n = m[pc + 6]!;
   for (let i = 0; i < n; i++) {
-    values[i] = src(p, x, m, m[pc + 5 + 2 * i]!);
-    sizes[i] = src(p, x, m, m[pc + 6 + 2 * i]!);
+    values[i] = src(p, x, m, m[pc + 7 + 2 * i]!);
+    sizes[i] = src(p, x, m, m[pc + 8 + 2 * i]!);
   }
   let r: Term;
   if (m[pc + 1] !== 0) {
@@ -132,19 +137,43 @@ colds[177] = (vm, p, { x }, m, pc) => {
     }
   } else r = createBin(p, spec, values, sizes);
   dst(p, x, vm.mem.i32, m[pc + 3]!, r);
-  return pc + 5 + 2 * n;
+  return pc + 7 + 2 * n;
 };
+
+/**
+ * Heap words a binary under construction may take on the process heap: a
+ * heap binary of up to 64 bytes and a sub-binary over it (bigger ones live
+ * off-heap behind a ProcBin).
+ */
+const BINARY_HEAP_WORDS = 2 + 16 + 6;
+
+/**
+ * Makes room for `extra` heap words after a construction instruction plus
+ * the binary itself, collecting with `live` x registers when needed (the
+ * real VM does this inside bs_create_bin, bs_init2, bs_init_bits and bs_append).
+ */
+function reserveHeap(vm: VM, p: Process, x: Int32Array, extra: number, live: number): void {
+  const need = extra + BINARY_HEAP_WORDS;
+  if (p.stackTop - p.heap.top < need || p.fragmentWords > 0) vm.collect(p, x, live, need);
+}
+
 // bs_init2 Fail Size Extra Live Flags Dst / bs_init_bits
 colds[109] = (vm, p, { x }, m, pc) => {
+  reserveHeap(vm, p, x, m[pc + 3]!, m[pc + 4]!);
+  m = vm.mem.i32;
   dst(p, x, vm.mem.i32, m[pc + 6]!, writer.initBytes(p, src(p, x, m, m[pc + 2]!)));
   return pc + 7;
 };
 colds[137] = (vm, p, { x }, m, pc) => {
+  reserveHeap(vm, p, x, m[pc + 3]!, m[pc + 4]!);
+  m = vm.mem.i32;
   dst(p, x, vm.mem.i32, m[pc + 6]!, writer.initBits(p, src(p, x, m, m[pc + 2]!)));
   return pc + 7;
 };
 // bs_append Fail Size Extra Live Unit Bin Flags Dst
 colds[134] = (vm, p, { x }, m, pc) => {
+  reserveHeap(vm, p, x, m[pc + 3]!, m[pc + 4]!);
+  m = vm.mem.i32;
   dst(p, x, vm.mem.i32, m[pc + 8]!, writer.append(p, src(p, x, m, m[pc + 2]!), m[pc + 5]!, src(p, x, m, m[pc + 6]!)));
   return pc + 9;
 };

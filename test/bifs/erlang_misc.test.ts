@@ -1,9 +1,11 @@
 /**
  * bifs/erlang_misc.ts against erl: string:list_to_integer/1 and
  * list_to_float/1, io:printable_range/0, and fun_info/2, fun_info_mfa/1 and
- * fun_to_list/1 through the oracle table (funs made by erl and sent over as
- * external terms); then a compiled module run on erl and on a beamjs VM, for
- * what only a loaded module knows (a local fun's name, its env and pid).
+ * fun_to_list/1, the pid/port/reference text conversions and
+ * unique_integer's errors through the oracle table (funs made by erl and sent
+ * over as external terms); then a compiled module run on erl and on a beamjs
+ * VM, for what only a loaded module knows (a local fun's name, its env and
+ * pid) and unique_integer's properties (its values are the VM's own).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,13 @@ const CASES = String.raw`
   X = 5, Y = {a, "b"},
   Local = [fun(A) -> A + X end, fun() -> Y end, fun(A, B) -> {A, B} end],
   Ext = [fun lists:map/2, fun erlang:self/0, fun 'Mod With Space':'f g'/3],
+  PidTexts = ["<0.5.0>", "<0.5.1>", "<1.2.3>", "<0.32767.0>", "<0.32768.0>", "<0.5.8191>", "<0.5.8192>", "<0.5>",
+              "<0.-5.0>", "< 0.5.0>", "<0.5.0> ", "<00.05.00>", "<0.4294967296.0>", "", "x", a, "<0.1.2", [$<, $0 | x]],
+  PortTexts = ["#Port<0.5>", "#Port<0.0>", "#Port<1.5>", "#Port<0.268435455>", "#Port<0.268435456>", "#Port<0.5.6>",
+               "#Port<0.>", "Port<0.5>", 5],
+  RefTexts = ["#Ref<0.1.2.3>", "#Ref<0.1.2>", "#Ref<0.1.2.3.4>", "#Ref<0.0.0.0>", "#Ref<0.4294967295.2.3>",
+              "#Ref<0.4294967296.2.3>", "#Ref<0.1.2.3.4.5>", "#Ref<1.1.2.3>", "#Ref<0.1>", "#Ref<0.3892174851.1289748482.15163>",
+              "#ref<0.1.2.3>", {}],
   Items = [arity, env, index, new_index, uniq, new_uniq, module, pid, type, name, refs, bad, 3, "arity"],
   lists:append([
     [{string, list_to_integer, [S]} || S <- Strings],
@@ -35,7 +44,16 @@ const CASES = String.raw`
     [{erlang, fun_info, [F, I]} || F <- Local, I <- Items, I =/= name],
     [{erlang, fun_info, [T, I]} || T <- [3, a, {fun lists:map/2}, [], self()], I <- [arity, name]],
     [{erlang, fun_info_mfa, [F]} || F <- Ext ++ [3, a, "f"]],
-    [{erlang, fun_to_list, [F]} || F <- Ext ++ Local ++ [3, a, "f"]]
+    [{erlang, fun_to_list, [F]} || F <- Ext ++ Local ++ [3, a, "f"]],
+    [{erlang, list_to_pid, [S]} || S <- PidTexts],
+    [{erlang, pid_to_list, [list_to_pid(S)]} || S <- PidTexts, is_pid(catch list_to_pid(S))],
+    [{erlang, list_to_port, [S]} || S <- PortTexts],
+    [{erlang, port_to_list, [list_to_port(S)]} || S <- PortTexts, is_port(catch list_to_port(S))],
+    [{erlang, list_to_ref, [S]} || S <- RefTexts],
+    [{erlang, ref_to_list, [list_to_ref(S)]} || S <- RefTexts, is_reference(catch list_to_ref(S))],
+    %% (Other nodes' identifiers show the node's number in erl's own node table: not comparable.)
+    [{erlang, F, [T]} || F <- [pid_to_list, port_to_list, ref_to_list], T <- [a, 1, "<0.1.0>", {}, self(), make_ref()]],
+    [{erlang, unique_integer, [O]} || O <- [[foo], x, [positive | x], [monotonic, 1], ["positive"]]]
   ])
 end)()`;
 
@@ -86,11 +104,16 @@ start() ->
          All = [Fix(T) || T <- erlang:fun_info(F)],
          io:format("~s~n", [binary:encode_hex(term_to_binary({Info, All, erlang:fun_info_mfa(F), erlang:fun_to_list(F)}))])
      end || F <- Funs],
+    M1 = erlang:unique_integer([monotonic]), M2 = erlang:unique_integer([monotonic]),
+    P1 = erlang:unique_integer([positive, monotonic]), P2 = erlang:unique_integer([monotonic, positive]),
+    U = [erlang:unique_integer() || _ <- lists:seq(1, 50)] ++ [erlang:unique_integer([positive]) || _ <- lists:seq(1, 50)],
+    io:format("~p~n", [{M1 < M2, M1 >= -(1 bsl 59), 0 < P1, P1 < P2, lists:all(fun is_integer/1, U), length(lists:usort(U)),
+                        lists:all(fun(V) -> V > 0 end, lists:nthtail(50, U))}]),
     ok.
 `;
 
-describe('fun_info on funs of a loaded module, as erl', () => {
-  it('prints the same info for local and external funs', { timeout: 60_000 }, () => {
+describe('natives in a compiled module, as erl', () => {
+  it('fun_info gives the same info for local and external funs; unique_integer the same properties', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'beamjs-fun-info-'));
     writeFileSync(join(dir, 'beamjs_fun_info_probe.erl'), MODULE);
     execFileSync('erlc', ['-o', dir, join(dir, 'beamjs_fun_info_probe.erl')]);
@@ -99,7 +122,7 @@ describe('fun_info on funs of a loaded module, as erl', () => {
     const vm = new VM({ codePath: [dir], stdout: (b) => chunks.push(b.slice()) });
     const { status } = vm.runMain('beamjs_fun_info_probe', 'start', []);
     const got = Buffer.concat(chunks).toString('latin1');
-    expect(want.trim().split('\n').length).toBe(8);
+    expect(want.trim().split('\n').length).toBe(9);
     expect(got.split('\n')).toEqual(want.split('\n'));
     expect(status).toBe(0);
   });

@@ -150,11 +150,11 @@ const RULES: readonly Rule[] = [
 
 /**
  * bs_create_bin Fail Alloc Live Unit Dst [Type Seg Unit Flags Value Size ...]
- * becomes bs_create_bin Fail SpecIndex Dst N [Value Size ...]: the segment
+ * becomes bs_create_bin Fail SpecIndex Dst Alloc Live N [Value Size ...]: the segment
  * descriptions are decoded once into a BinSpec kept by the VM.
  */
 function emitCreateBin(em: Emitter, ins: GenericInstr): void {
-  const [fail, , , , dst, list] = ins.args as [Operand, Operand, Operand, Operand, Operand, Operand];
+  const [fail, alloc, live, , dst, list] = ins.args as [Operand, Operand, Operand, Operand, Operand, Operand];
   const elems = em.list(list);
   const segs: SegmentDesc[] = [];
   const operands: number[] = [];
@@ -175,7 +175,7 @@ function emitCreateBin(em: Emitter, ins: GenericInstr): void {
   }
   em.emit(177);
   em.label(fail);
-  em.emit(em.vm.binSpecs.push(new BinSpec(segs)) - 1, em.dest(dst), segs.length);
+  em.emit(em.vm.binSpecs.push(new BinSpec(segs)) - 1, em.dest(dst), em.alloc(alloc), em.unsigned(live), segs.length);
   for (const w of operands) em.emit(w);
 }
 
