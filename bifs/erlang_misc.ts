@@ -2,7 +2,7 @@
  * Natives that fit no other group: the fun inspection BIFs of `erlang`
  * (fun_info/2, fun_info_mfa/1, fun_to_list/1), the text forms of pids,
  * ports and references (pid_to_list/1, list_to_pid/1, ...),
- * unique_integer/0,1, io:printable_range/0 and the
+ * unique_integer/0,1, now/0, io:printable_range/0 and the
  * prefix parsers string:list_to_integer/1 and string:list_to_float/1 (real
  * BIFs behind nif_error stubs in string.erl). Checked against erl in
  * test/bifs/erlang_misc.test.ts.
@@ -325,6 +325,18 @@ function uniqueInteger(p: Process, opts: Term): Term {
   return mkInt(p, positive ? n + 1n : UNIQUE_BASE + n);
 }
 
+// ---------------------------------------------------------------- now/0
+
+let lastNowUs = 0n;
+
+/** erlang:now/0: wall-clock microseconds, strictly increasing from call to call (as the real VM guarantees). */
+function now(p: Process): Term {
+  let us = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  if (us <= lastNowUs) us = lastNowUs + 1n;
+  lastNowUs = us;
+  return mkTuple3(p, mkInt(p, us / 1000000000000n), mkInt(p, (us / 1000000n) % 1000000n), mkInt(p, us % 1000000n));
+}
+
 // ---------------------------------------------------------------- registration
 
 defineBifs('erlang', 'bif', {
@@ -355,6 +367,7 @@ defineBifs('erlang', 'bif', {
     return makeLocalPort(ids[0]!);
   },
   'list_to_ref/1': (p, [l]) => listToRef(p, l!),
+  'now/0': (p) => now(p),
   'unique_integer/0': (p) => uniqueInteger(p, NIL),
   'unique_integer/1': (p, [opts]) => uniqueInteger(p, opts!),
 });

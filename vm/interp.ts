@@ -114,6 +114,8 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
   let htop = p.heap.top;
   let reds = budget;
   let ipc = pc;
+  /** p.gcCount when the locals were last loaded: a collection in a cold path makes the process's copies authoritative. */
+  let gcSeen = p.gcCount;
   const fail: FailInfo = { kind: FrameKind.Current, bif: undefined, args: [], module: 0, fun: 0 };
   const exportBase = vm.exports.addressWord(0);
   {
@@ -252,7 +254,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             if (E - n - 1 < htop) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 2]!, n + 1);
-              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             }
             E -= n + 1;
             m[E] = cp << 2;
@@ -267,7 +269,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             if (E - n - 1 - m[pc + 2]! < htop || p.fragmentWords > 0) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 3]!, n + 1 + m[pc + 2]!);
-              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             }
             E -= n + 1;
             m[E] = cp << 2;
@@ -280,7 +282,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             if (E - m[pc + 1]! < htop || p.fragmentWords > 0) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 2]!, m[pc + 1]!);
-              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             }
             pc += 3;
             break;
@@ -540,12 +542,12 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               else {
                 p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
                 r = op === OP_ADD ? addSlow(p, a, b, fail, vm) : subSlow(p, a, b, fail, vm);
-                m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+                m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
               }
             } else {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               r = op === OP_ADD ? addSlow(p, a, b, fail, vm) : subSlow(p, a, b, fail, vm);
-              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             }
             const d = m[pc + 4]!;
             if (d & 4) m[E + 1 + (d >>> 3)] = r;
@@ -578,7 +580,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
                 r = bif.fn(p, args);
               } catch (e) {
                 if (!(e instanceof ErlangException)) throw e;
-                m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+                m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
                 pc = failLabel;
                 break;
               }
@@ -589,7 +591,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               r = bif.fn(p, args);
               fail.kind = FrameKind.Current;
             }
-            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             const d = m[at]!;
             if (d & 4) m[E + 1 + (d >>> 3)] = r;
             else x[d >>> 3] = r;
@@ -607,7 +609,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             fail.args = args;
             x[0] = bif.fn(p, args);
             fail.kind = FrameKind.Current;
-            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             pc = cp;
             cp = 0;
             if (p.yieldRequested) {
@@ -649,7 +651,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case OP_FMOVE_FROM_FREG: { // Fr D
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             const r = cold.makeFloat(p, fr[m[pc + 1]!]!);
-            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             const d = m[pc + 2]!;
             if (d & 4) m[E + 1 + (d >>> 3)] = r;
             else x[d >>> 3] = r;
@@ -698,7 +700,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             if (x[0] === T.THE_NON_VALUE) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               x[0] = cold.catchValue(p, x[1]!, x[2]!, x[3]!);
-              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+              m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             }
             pc += 2;
             break;
@@ -742,7 +744,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 171: { // make_fun3 Lambda D [Free...]
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             p.pc = cold.makeFun(vm, p, x, m, pc, op);
-            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             break;
           }
           case 75: // call_fun Arity
@@ -762,7 +764,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             }
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             const arity = cold.prepareCall(vm, p, x, m, ipc, op, fail);
-            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             pc = p.pc;
             if (--reds <= 0) {
               p.pc = pc;
@@ -785,7 +787,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             fail.args = args;
             x[0] = bif.fn(p, args);
             fail.kind = FrameKind.Current;
-            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             const mode = m[pc + 2]!;
             if (mode === 0) pc += 4;
             else if (mode === 1) {
@@ -894,7 +896,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 20: { // send: x0 ! x1
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             vm.send(p, x[0]!, x[1]!);
-            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             x[0] = x[1]!;
             pc += 1;
             break;
@@ -909,7 +911,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           default:
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             p.pc = cold.coldInstruction(vm, p, regs, m, pc, op, fail);
-            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+            m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
         }
       }
     } catch (e) {
@@ -917,13 +919,17 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
       // An Erlang exception (or a bug, reported as an Erlang error of this process).
       // The heap top is the larger of the two: a cold path may have allocated (and
       // synced) before throwing, or hot instructions may have bumped htop since the last sync.
-      p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.end = E;
-      if (htop > p.heap.top) p.heap.top = htop;
+      if (p.gcCount === gcSeen) {
+        p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.end = E;
+        if (htop > p.heap.top) p.heap.top = htop;
+      } else {
+        p.pc = pc; p.cp = cp; // the stack and heap moved in a cold path: p's copies are the current ones
+      }
       const handled = cold.handleException(vm, p, x, e, ipc, cp, fail);
       fail.kind = FrameKind.Current;
       fail.bif = undefined;
       if (!handled) return RunResult.Exit;
-      m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top;
+      m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
     }
   }
 

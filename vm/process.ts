@@ -74,6 +74,8 @@ export class Process implements Builder {
   /** Live X registers saved at a scheduling point. */
   savedX: Int32Array = new Int32Array(0);
   reductions = 0;
+  /** Garbage collections so far (the interpreter notices one made under it by a cold path). */
+  gcCount = 0;
   status: ProcessStatus = ProcessStatus.Runnable;
 
   // ---- mailbox: message terms (each copied onto this process's heap or a fragment)

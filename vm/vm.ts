@@ -241,6 +241,7 @@ export class VM {
 
   collect(p: Process, x: Int32Array, live: number, need: number): void {
     collectGarbage(p, x, live, need);
+    p.gcCount++;
     this.mem.refresh();
     if (p.stackTop - p.heap.top < need) throw new Error(`GC left ${p.stackTop - p.heap.top} free words, ${need} needed`);
   }

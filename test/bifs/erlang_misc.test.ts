@@ -5,7 +5,8 @@
  * unique_integer's errors through the oracle table (funs made by erl and sent
  * over as external terms); then a compiled module run on erl and on a beamjs
  * VM, for what only a loaded module knows (a local fun's name, its env and
- * pid) and unique_integer's properties (its values are the VM's own).
+ * pid) and the properties of unique_integer and now/0 (their values are
+ * the VM's own).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -109,11 +110,16 @@ start() ->
     U = [erlang:unique_integer() || _ <- lists:seq(1, 50)] ++ [erlang:unique_integer([positive]) || _ <- lists:seq(1, 50)],
     io:format("~p~n", [{M1 < M2, M1 >= -(1 bsl 59), 0 < P1, P1 < P2, lists:all(fun is_integer/1, U), length(lists:usort(U)),
                         lists:all(fun(V) -> V > 0 end, lists:nthtail(50, U))}]),
+    Now = [erlang:now() || _ <- lists:seq(1, 100)],
+    {Mega, Sec, Micro} = os:timestamp(),
+    NowSec = fun({A, B, C}) -> A * 1000000 + B + C / 1000000 end,
+    io:format("~p~n", [{length(lists:usort(Now)), lists:sort(Now) =:= Now, abs(NowSec(hd(Now)) - NowSec({Mega, Sec, Micro})) < 2,
+                        lists:all(fun({A, B, C}) -> A >= 0 andalso B >= 0 andalso B < 1000000 andalso C >= 0 andalso C < 1000000 end, Now)}]),
     ok.
 `;
 
 describe('natives in a compiled module, as erl', () => {
-  it('fun_info gives the same info for local and external funs; unique_integer the same properties', { timeout: 60_000 }, () => {
+  it('fun_info gives the same info for local and external funs; unique_integer and now/0 the same properties', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'beamjs-fun-info-'));
     writeFileSync(join(dir, 'beamjs_fun_info_probe.erl'), MODULE);
     execFileSync('erlc', ['-o', dir, join(dir, 'beamjs_fun_info_probe.erl')]);
@@ -122,7 +128,7 @@ describe('natives in a compiled module, as erl', () => {
     const vm = new VM({ codePath: [dir], stdout: (b) => chunks.push(b.slice()) });
     const { status } = vm.runMain('beamjs_fun_info_probe', 'start', []);
     const got = Buffer.concat(chunks).toString('latin1');
-    expect(want.trim().split('\n').length).toBe(9);
+    expect(want.trim().split('\n').length).toBe(10);
     expect(got.split('\n')).toEqual(want.split('\n'));
     expect(status).toBe(0);
   });
