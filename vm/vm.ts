@@ -398,6 +398,8 @@ function writeAllSync(fd: number, bytes: Uint8Array): void {
       off += writeSync(fd, bytes, off, bytes.length - off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      // The reader went away (`beamjs run ... | head`): stop the VM quietly, as erl does on SIGPIPE.
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new Halt(0);
       throw e;
     }
   }

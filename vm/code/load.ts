@@ -375,11 +375,21 @@ function findOnLoad(file: BeamFile): string | undefined {
   return undefined;
 }
 
-/** MD5 of the module, as module_info(md5) reports it (over the chunks beam_lib:md5 uses). */
+/**
+ * MD5 of the module, as module_info(md5) and beam_lib:md5/1 compute it: the
+ * chunks in this fixed order, with each FunT entry's OldUniq field zeroed.
+ */
 function moduleMd5(file: BeamFile): Uint8Array {
   const h = createHash('md5');
-  for (const c of file.chunks) {
-    if (['AtU8', 'Atom', 'Code', 'StrT', 'ImpT', 'ExpT', 'FunT', 'LitT', 'Meta'].includes(c.id)) h.update(c.data);
+  for (const id of ['Atom', 'AtU8', 'Code', 'StrT', 'ImpT', 'ExpT', 'FunT', 'LitT', 'Meta']) {
+    const c = file.chunks.find((ch) => ch.id === id);
+    if (c === undefined) continue;
+    if (id === 'FunT') {
+      const data = Uint8Array.from(c.data);
+      // 4-byte count, then 24-byte entries whose bytes 20..23 are OldUniq.
+      for (let at = 4; at + 24 <= data.length; at += 24) data.fill(0, at + 20, at + 24);
+      h.update(data);
+    } else h.update(c.data);
   }
   return new Uint8Array(h.digest());
 }
