@@ -95,7 +95,8 @@ function runCommand(argv: string[]): number {
   }
   if (!halted && status !== 0 && p.status === ProcessStatus.Exited) {
     const reason = displayText(vm, p.exitReason);
-    process.stdout.write(`{"init terminating in do_boot",${reason}}\n`);
+    // erl prints this line with erlang:display/1, hence CR LF.
+    process.stdout.write(`{"init terminating in do_boot",${reason}}\r\n`);
     process.stderr.write(`init terminating in do_boot (${reason})\n`);
   }
   return status;
