@@ -13,3 +13,6 @@ export { BeamFormatError } from '../loader/errors.js';
 export { decodeEtf, encodeEtf } from '../loader/etf.js';
 export * from '../loader/eterm.js';
 export { writeTerm } from './text/write.js';
+export { VM, Halt } from './vm.js';
+export type { VMOptions } from './vm.js';
+export { LoadError } from './code/load.js';

@@ -328,4 +328,11 @@ export function selectSpecific(em: Emitter, instrs: readonly GenericInstr[], i: 
 
 /** Names of the rules, for the listing and tests. */
 export const RULE_NAMES = RULES.map((r) => r.name);
+
+/** Generic instructions a rule always rewrites into other specific forms (they need no handler of their own). */
+export const ALWAYS_REWRITTEN = new Set(
+  RULES.filter((r) => r.when === undefined && r.pattern.length === 1 && !['try', 'catch', 'bs_create_bin', 'bs_start_match4'].includes(r.pattern[0]!)).map(
+    (r) => r.pattern[0]!,
+  ),
+);
 export { GENERIC_OPS };
