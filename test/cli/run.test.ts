@@ -25,6 +25,15 @@ foo(X) -> atom_to_list(X).`,
   halter: `-module(halter).
 -export([start/0]).
 start() -> io:format("bye~n"), erlang:halt(3).`,
+  reader: `-module(reader).
+-export([start/0]).
+start() ->
+    L = io:get_line("name? "),
+    io:format("got ~p~n", [L]),
+    io:format("read ~p~n", [io:read("term? ")]),
+    io:format("chars ~p~n", [io:get_chars("", 3)]),
+    io:format("rest ~p~n", [io:get_line("")]),
+    io:format("eof ~p~n", [io:get_line("")]).`,
   thrower: `-module(thrower).
 -export([start/0]).
 start() -> throw(ball).`,
@@ -37,13 +46,17 @@ beforeAll(() => {
   expect(erlc.status).toBe(0);
 });
 
-function erl(args: string[]): { stdout: string; status: number | null } {
-  const r = spawnSync('erl', ['-noshell', '-pa', dir, '-run', ...args, '-run', 'init', 'stop'], { encoding: 'latin1', env: { ...process.env, ERL_CRASH_DUMP_SECONDS: '0' } });
+function erl(args: string[], input = ''): { stdout: string; status: number | null } {
+  const r = spawnSync('erl', ['-noshell', '-pa', dir, '-run', ...args, '-run', 'init', 'stop'], {
+    encoding: 'latin1',
+    input,
+    env: { ...process.env, ERL_CRASH_DUMP_SECONDS: '0' },
+  });
   return { stdout: r.stdout, status: r.status };
 }
 
-function beamjs(args: string[]): { stdout: string; status: number | null } {
-  const r = spawnSync(process.execPath, [cli, 'run', '-pa', dir, ...args], { encoding: 'latin1' });
+function beamjs(args: string[], input = ''): { stdout: string; status: number | null } {
+  const r = spawnSync(process.execPath, [cli, 'run', '-pa', dir, ...args], { encoding: 'latin1', input });
   return { stdout: r.stdout, status: r.status };
 }
 
@@ -60,6 +73,10 @@ describe('beamjs run, compared with erl -run', () => {
   it('a .beam path works as the module', () => {
     const r = spawnSync(process.execPath, [cli, 'run', join(dir, 'greet.beam')], { encoding: 'latin1' });
     expect(r.stdout).toBe(erl(['greet']).stdout);
+  });
+  it('standard input: get_line, read, get_chars, eof, with prompts', () => {
+    const input = 'Joe\n{a, [1,2]}.\nabcdef\n';
+    expect(beamjs(['reader'], input)).toEqual(erl(['reader'], input));
   });
   it('erlang:halt(N) exits with N', () => {
     expect(beamjs(['halter'])).toEqual(erl(['halter']));

@@ -33,12 +33,12 @@ request({put_chars, Enc, M, F, A}, S) ->
 request({put_chars, Chars}, S) -> put_chars(Chars, latin1, S);
 request({put_chars, M, F, A}, S) -> request({put_chars, latin1, M, F, A}, S);
 request({requests, Requests}, S) -> requests(Requests, {ok, S});
-request({get_line, Enc, _Prompt}, S) -> get_line(Enc, S);
-request({get_line, _Prompt}, S) -> get_line(latin1, S);
-request({get_chars, Enc, _Prompt, N}, S) -> get_chars(N, Enc, S);
-request({get_chars, _Prompt, N}, S) -> get_chars(N, latin1, S);
-request({get_until, Enc, _Prompt, M, F, As}, S) -> get_until(Enc, M, F, As, S);
-request({get_until, _Prompt, M, F, As}, S) -> get_until(latin1, M, F, As, S);
+request({get_line, Enc, Prompt}, S) -> prompt(Prompt, S), get_line(Enc, S);
+request({get_line, Prompt}, S) -> prompt(Prompt, S), get_line(latin1, S);
+request({get_chars, Enc, Prompt, N}, S) -> prompt(Prompt, S), get_chars(N, Enc, S);
+request({get_chars, Prompt, N}, S) -> prompt(Prompt, S), get_chars(N, latin1, S);
+request({get_until, Enc, Prompt, M, F, As}, S) -> prompt(Prompt, S), get_until(Enc, M, F, As, S);
+request({get_until, Prompt, M, F, As}, S) -> prompt(Prompt, S), get_until(latin1, M, F, As, S);
 request({setopts, Opts}, S) -> setopts(Opts, S);
 request(getopts, S) -> {[{binary, S#state.binary}, {encoding, S#state.encoding}], S};
 request({get_geometry, _}, S) -> {{error, enotsup}, S};
@@ -55,6 +55,16 @@ put_chars(Chars, Enc, S) ->
             {ok, S};
         _ ->
             {{error, put_chars}, S}
+    end.
+
+%% The prompt of an input request, written as erl writes it under -noshell.
+prompt(Prompt, S) when is_atom(Prompt) -> prompt(atom_to_list(Prompt), S);
+prompt({format, Format, Args}, S) -> prompt(io_lib:format(Format, Args), S);
+prompt(Prompt, S) ->
+    case unicode:characters_to_binary(Prompt, unicode, unicode) of
+        <<>> -> ok;
+        Bin when is_binary(Bin) -> write(S#state.fd, Bin, S#state.encoding);
+        _ -> ok
     end.
 
 %% Input: the buffer holds bytes read but not yet consumed.
