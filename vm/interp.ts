@@ -118,6 +118,8 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
   let gcSeen = p.gcCount;
   const fail: FailInfo = { kind: FrameKind.Current, bif: undefined, args: [], module: 0, fun: 0 };
   const exportBase = vm.exports.addressWord(0);
+  /** GC stress mode: collect at every allocation point (allocate, allocate_heap, test_heap). */
+  const stress = vm.gcStress;
   {
     const saved = p.savedX;
     for (let i = 0; i < saved.length; i++) x[i] = saved[i]!;
@@ -251,7 +253,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 12: // allocate StackNeed Live
           case 14: { // allocate_zero StackNeed Live
             const n = m[pc + 1]!;
-            if (E - n - 1 < htop) {
+            if (E - n - 1 < htop || stress) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 2]!, n + 1);
               m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
@@ -266,7 +268,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 13: // allocate_heap StackNeed HeapNeed Live
           case 15: { // allocate_heap_zero
             const n = m[pc + 1]!;
-            if (E - n - 1 - m[pc + 2]! < htop || p.fragmentWords > 0) {
+            if (E - n - 1 - m[pc + 2]! < htop || p.fragmentWords > 0 || stress) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 3]!, n + 1 + m[pc + 2]!);
               m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
@@ -279,7 +281,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             break;
           }
           case 16: // test_heap HeapNeed Live
-            if (E - m[pc + 1]! < htop || p.fragmentWords > 0) {
+            if (E - m[pc + 1]! < htop || p.fragmentWords > 0 || stress) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 2]!, m[pc + 1]!);
               m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;

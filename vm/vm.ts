@@ -38,6 +38,8 @@ export interface VMOptions {
   memory?: MemoryOptions;
   /** Reductions per time slice. */
   slice?: number;
+  /** Collect garbage at every allocation point, to flush out GC bugs (default: BEAMJS_GC_STRESS=1 in the environment). */
+  gcStress?: boolean;
   /** Where standard output goes (default: synchronous writes to fd 1). */
   stdout?: (bytes: Uint8Array) => void;
   /** A line of standard input, or undefined at end of input (default: synchronous reads of fd 0). */
@@ -77,6 +79,7 @@ export class VM {
   /** Stub code per special native (apply, error...), by BIF index. */
   private readonly specialStubs = new Map<number, number[]>();
   readonly slice: number;
+  readonly gcStress: boolean;
   readonly stdout: (bytes: Uint8Array) => void;
   readonly stdin: () => Uint8Array | undefined;
   private refCounter = 0;
@@ -89,6 +92,7 @@ export class VM {
     this.atoms = AtomTable.format(this.mem);
     this.exports = new ExportTable(this.mem);
     this.slice = options.slice ?? 4000;
+    this.gcStress = options.gcStress ?? process.env.BEAMJS_GC_STRESS === '1';
     this.stdout = options.stdout ?? defaultStdout;
     this.stdin = options.stdin ?? defaultStdin;
     this.codePath = [...(options.codePath ?? []), runtimeDir()];
