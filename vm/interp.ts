@@ -26,6 +26,7 @@ import type { VM } from './vm.js';
 import { addSlow, subSlow } from './interp_arith.js';
 import * as cold from './interp_cold.js';
 import { Halt } from './halt.js';
+import { JIT_THRESHOLD } from './jit.js';
 import {
   OP_ADD,
   OP_APPLY2_STUB,
@@ -43,6 +44,7 @@ import {
   OP_SUB,
   OP_BIF_STUB_ERROR,
   OP_CALL_BIF,
+  JIT_BASE,
 } from './code/ops.js';
 
 export const enum RunResult {
@@ -116,6 +118,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
   let ipc = pc;
   /** p.gcCount when the locals were last loaded: a collection in a cold path makes the process's copies authoritative. */
   let gcSeen = p.gcCount;
+  const jst = vm.jitState;
   const fail: FailInfo = { kind: FrameKind.Current, bif: undefined, args: [], module: 0, fun: 0 };
   const exportBase = vm.exports.addressWord(0);
   /** GC stress mode: collect at every allocation point (allocate, allocate_heap, test_heap). */
@@ -157,6 +160,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 4: // call Arity Label
             cp = pc + 3;
             pc = m[pc + 2]!;
+            if (++m[pc - 1] === JIT_THRESHOLD) vm.jit.compile(pc);
             if (--reds <= 0) {
               p.pc = pc;
               p.cp = cp;
@@ -171,6 +175,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             cp = m[E]! >>> 2;
             E += n + 1;
             pc = m[pc + 2]!;
+            if (++m[pc - 1] === JIT_THRESHOLD) vm.jit.compile(pc);
             if (--reds <= 0) {
               p.pc = pc;
               p.cp = cp;
@@ -183,6 +188,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           }
           case 6: // call_only Arity Label
             pc = m[pc + 2]!;
+            if (++m[pc - 1] === JIT_THRESHOLD) vm.jit.compile(pc);
             if (--reds <= 0) {
               p.pc = pc;
               p.cp = cp;
@@ -911,6 +917,40 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             return RunResult.Exit;
           default:
+            if (op >= JIT_BASE) {
+              // Compiled code (vm/jit.ts): it runs until control leaves the function.
+              jst.pc = pc;
+              jst.cp = cp;
+              jst.reds = reds;
+              p.stackTop = E;
+              p.heap.top = htop;
+              p.heap.end = E;
+              try {
+                vm.jit.functions[op - JIT_BASE]!(jst, p, regs, fail);
+              } catch (e) {
+                ipc = jst.ipc;
+                pc = jst.ipc;
+                cp = jst.cp;
+                E = p.stackTop;
+                htop = p.heap.top;
+                throw e;
+              }
+              m = mem.i32;
+              pc = jst.pc;
+              cp = jst.cp;
+              reds = jst.reds;
+              E = p.stackTop;
+              htop = p.heap.top;
+              gcSeen = p.gcCount;
+              if (reds <= 0 || p.yieldRequested) {
+                p.yieldRequested = false;
+                p.pc = pc;
+                p.cp = cp;
+                p.savedX = x.slice(0, reds <= 0 ? jst.live : 1);
+                return RunResult.Yield;
+              }
+              break;
+            }
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             p.pc = cold.coldInstruction(vm, p, regs, m, pc, op, fail);
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;

@@ -28,6 +28,7 @@ import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid
 import { mkList } from './term/make.js';
 import { Halt } from './halt.js';
 import type { BinSpec } from './term/bits_build.js';
+import { Jit, type JitState } from './jit.js';
 export { Halt };
 
 export interface VMOptions {
@@ -80,6 +81,9 @@ export class VM {
   private readonly specialStubs = new Map<number, number[]>();
   readonly slice: number;
   readonly gcStress: boolean;
+  /** The JIT tier (vm/jit.ts) and the state it hands over with the interpreter. */
+  readonly jit: Jit;
+  readonly jitState: JitState = { pc: 0, cp: 0, reds: 0, live: 0, ipc: 0 };
   readonly stdout: (bytes: Uint8Array) => void;
   readonly stdin: () => Uint8Array | undefined;
   private refCounter = 0;
@@ -93,6 +97,7 @@ export class VM {
     this.exports = new ExportTable(this.mem);
     this.slice = options.slice ?? 4000;
     this.gcStress = options.gcStress ?? process.env.BEAMJS_GC_STRESS === '1';
+    this.jit = new Jit(this);
     this.stdout = options.stdout ?? defaultStdout;
     this.stdin = options.stdin ?? defaultStdin;
     this.codePath = [...(options.codePath ?? []), runtimeDir()];

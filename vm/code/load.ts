@@ -20,7 +20,7 @@ import { Heap } from '../term/heap.js';
 import { FLOAT_HEADER, NIL, fitsSmall, makeSmall, type Term } from '../term/tags.js';
 import type { VM } from '../vm.js';
 import { type FunEntry, type FunctionInfo, type LoadedModule } from './code_table.js';
-import { xReg, yReg } from './ops.js';
+import { FUNC_INFO_WORDS, xReg, yReg } from './ops.js';
 import { selectSpecific, IMPLEMENTED_GENERIC } from './transform.js';
 import { createHash } from 'node:crypto';
 
@@ -262,7 +262,7 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
     if (name === 'label') {
       em.labels.set(em.unsigned(ins.args[0]!), em.code.length);
       // A function replaced by a native function: its entry label starts the stub, its body is dropped.
-      if (currentFunction !== undefined && currentFunction.nif >= 0 && em.code.length === currentFunction.start + 4) {
+      if (currentFunction !== undefined && currentFunction.nif >= 0 && em.code.length === currentFunction.start + FUNC_INFO_WORDS) {
         em.emit(...vm.stubFor(currentFunction.nif));
         // Skip the body (an erlang:nif_error stub); its labels point at the native stub.
         while (i + 1 < instrs.length && !startsFunction(instrs, i + 1)) {
@@ -286,7 +286,8 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
       const nif = lookupBif(file.module, vm.atoms.name(fname), arity);
       currentFunction = { start: em.code.length, name: fname, arity, nif: nif === undefined ? -1 : nif.index };
       em.functions.push({ start: em.code.length, name: fname, arity });
-      em.emit(2, em.atom(ins.args[0]!), fname, arity);
+      // The fourth word counts calls to the function (the JIT's hotness counter, vm/jit.ts).
+      em.emit(2, em.atom(ins.args[0]!), fname, arity, 0);
       continue;
     }
     if (!IMPLEMENTED_GENERIC.has(ins.op.opcode)) {
@@ -329,7 +330,7 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
   const onLoadAttr = findOnLoad(file);
   if (onLoadAttr !== undefined) {
     const f = functions.find((fn) => vm.atoms.name(fn.name) === onLoadAttr && fn.arity === 0);
-    if (f !== undefined) onLoad = f.start + 4;
+    if (f !== undefined) onLoad = f.start + FUNC_INFO_WORDS;
   }
 
   const module: LoadedModule = {

@@ -28,6 +28,15 @@
 
 export const FIRST_SPECIFIC = 200;
 
+/**
+ * func_info M F A is written with one more word: a counter of local calls
+ * to the function, just before its entry (the JIT's hotness counter).
+ */
+export const FUNC_INFO_WORDS = 5;
+
+/** Opcodes from here up are entries into JIT-compiled code: JIT_BASE + index in vm.jit.functions. */
+export const JIT_BASE = 1000;
+
 /** Register operand words. */
 export const REG_Y_BIT = 4;
 export const xReg = (n: number): number => n << 3;
