@@ -26,7 +26,6 @@ import type { VM } from './vm.js';
 import { addSlow, subSlow } from './interp_arith.js';
 import * as cold from './interp_cold.js';
 import { Halt } from './halt.js';
-import { JIT_THRESHOLD } from './jit.js';
 import {
   OP_ADD,
   OP_APPLY2_STUB,
@@ -119,6 +118,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
   /** p.gcCount when the locals were last loaded: a collection in a cold path makes the process's copies authoritative. */
   let gcSeen = p.gcCount;
   const jst = vm.jitState;
+  const jitThreshold = vm.jit.threshold;
   const fail: FailInfo = { kind: FrameKind.Current, bif: undefined, args: [], module: 0, fun: 0 };
   const exportBase = vm.exports.addressWord(0);
   /** GC stress mode: collect at every allocation point (allocate, allocate_heap, test_heap). */
@@ -160,7 +160,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 4: // call Arity Label
             cp = pc + 3;
             pc = m[pc + 2]!;
-            if (++m[pc - 1] === JIT_THRESHOLD) vm.jit.compile(pc);
+            if (++m[pc - 1] === jitThreshold) vm.jit.compile(pc);
             if (--reds <= 0) {
               p.pc = pc;
               p.cp = cp;
@@ -175,7 +175,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             cp = m[E]! >>> 2;
             E += n + 1;
             pc = m[pc + 2]!;
-            if (++m[pc - 1] === JIT_THRESHOLD) vm.jit.compile(pc);
+            if (++m[pc - 1] === jitThreshold) vm.jit.compile(pc);
             if (--reds <= 0) {
               p.pc = pc;
               p.cp = cp;
@@ -188,7 +188,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           }
           case 6: // call_only Arity Label
             pc = m[pc + 2]!;
-            if (++m[pc - 1] === JIT_THRESHOLD) vm.jit.compile(pc);
+            if (++m[pc - 1] === jitThreshold) vm.jit.compile(pc);
             if (--reds <= 0) {
               p.pc = pc;
               p.cp = cp;

@@ -98,7 +98,7 @@ function instruction(m: Int32Array, pc: number, len: number, bifNames: string[],
   const call = (target: string): string =>
     Number(target) >= start && Number(target) < end
       ? `pc = ${target}; if (--reds <= 0) { st.live = ${a(1)}; break out; } continue;`
-      : `pc = ${target}; if (--reds <= 0) { st.live = ${a(1)}; break out; } if (++m[pc - 1] === ${JIT_THRESHOLD}) vm.jit.compile(pc); break out;`;
+      : `pc = ${target}; if (--reds <= 0) { st.live = ${a(1)}; break out; } if (++m[pc - 1] === vm.jit.threshold) vm.jit.compile(pc); break out;`;
   /** Return to cp: stay when it is in this function. */
   const ret = `if (pc >= ${start} && pc < ${end}) continue; break out;`;
   switch (op) {
@@ -232,11 +232,17 @@ function instruction(m: Int32Array, pc: number, len: number, bifNames: string[],
 
 export class Jit {
   readonly functions: CompiledFunction[] = [];
-  /** Off with BEAMJS_JIT=0. */
+  /** Off with BEAMJS_JIT=0 or VMOptions.jit = false. */
   readonly enabled: boolean;
+  /** Local calls before a function is compiled. */
+  readonly threshold: number;
 
-  constructor(private readonly vm: VM) {
-    this.enabled = process.env.BEAMJS_JIT !== '0';
+  constructor(
+    private readonly vm: VM,
+    options: { enabled?: boolean; threshold?: number } = {},
+  ) {
+    this.enabled = options.enabled ?? process.env.BEAMJS_JIT !== '0';
+    this.threshold = Math.max(1, options.threshold ?? JIT_THRESHOLD);
   }
 
   /** Compiles the function whose entry is `entry` (called when its call counter reaches the threshold). */

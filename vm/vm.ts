@@ -41,6 +41,8 @@ export interface VMOptions {
   slice?: number;
   /** Collect garbage at every allocation point, to flush out GC bugs (default: BEAMJS_GC_STRESS=1 in the environment). */
   gcStress?: boolean;
+  /** The JIT tier: false turns it off (also BEAMJS_JIT=0); `threshold` local calls before a function is compiled. */
+  jit?: false | { threshold?: number };
   /** Where standard output goes (default: synchronous writes to fd 1). */
   stdout?: (bytes: Uint8Array) => void;
   /** A line of standard input, or undefined at end of input (default: synchronous reads of fd 0). */
@@ -97,7 +99,7 @@ export class VM {
     this.exports = new ExportTable(this.mem);
     this.slice = options.slice ?? 4000;
     this.gcStress = options.gcStress ?? process.env.BEAMJS_GC_STRESS === '1';
-    this.jit = new Jit(this);
+    this.jit = new Jit(this, options.jit === false ? { enabled: false } : { threshold: options.jit?.threshold });
     this.stdout = options.stdout ?? defaultStdout;
     this.stdin = options.stdin ?? defaultStdin;
     this.codePath = [...(options.codePath ?? []), runtimeDir()];
