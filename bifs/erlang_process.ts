@@ -10,7 +10,7 @@ import { ErlangException, badarg, erlError, CLASS_ERROR, CLASS_EXIT, CLASS_THROW
 import { Halt } from '../vm/halt.js';
 import { exactEqual } from '../vm/term/compare.js';
 import { NIL, isAtom, isLocalPid, isSmall, smallVal, type Term } from '../vm/term/tags.js';
-import { listToArray, listToString, mkBinary, mkList, mkTuple2, mkTuple3, mkTuple, isTuple, tupleArity, tupleElement, iolistToBytes } from '../vm/term/make.js';
+import { listToArray, listToString, mkBinary, mkList, mkTuple2, mkTuple3, mkTuple, isTuple, tupleArity, tupleElement, iolistToBytes, isFun as isFunTerm, mkInt as mkIntTerm } from '../vm/term/make.js';
 import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { defineBifs } from './registry.js';
@@ -284,3 +284,131 @@ defineBifs('net_kernel', 'bif', {
   // Every I/O server on this (only) node speaks the unicode I/O protocol.
   'dflag_unicode_io/1': () => ATOM_TRUE,
 });
+
+// ---------------------------------------------------------------- links, exit signals, spawn variants, timers
+
+const ATOM_EXIT = commonAtom('EXIT');
+const ATOM_LINK = atomName('link');
+const ATOM_MONITOR = atomName('monitor');
+
+function atomName(name: string): (p: Process) => Term {
+  return (p) => p.atoms.intern(name);
+}
+
+/** A spawn of M:F(Args) or of a fun (erlang:apply(Fun, [])), with the link/monitor options applied. */
+function spawnWith(p: Process, m: Term, f: Term, args: Term[], link: boolean, monitor: boolean): Term {
+  const child = p.vm.spawn(m, f, args, p);
+  if (link) p.vm.link(p, child);
+  if (!monitor) return child.pid;
+  const ref = p.vm.makeRef(p);
+  const list = monitorsOf.get(child) ?? [];
+  list.push({ watcher: p, refId: p.vm.refId(ref), target: child.pid });
+  monitorsOf.set(child, list);
+  return mkTuple2(p, child.pid, ref);
+}
+
+function mfa(p: Process, m: Term, f: Term, a: Term): [Term, Term, Term[]] {
+  const args = listToArray(p, a);
+  if (!isAtom(m) || !isAtom(f) || args === undefined) throw badarg();
+  return [m, f, args];
+}
+
+function funSpawn(p: Process, fun: Term): [Term, Term, Term[]] {
+  if (!isFunTerm(p, fun)) throw badarg();
+  return [p.atoms.intern('erlang'), p.atoms.intern('apply'), [fun, NIL]];
+}
+
+function spawnOptions(p: Process, opts: Term): { link: boolean; monitor: boolean } {
+  const list = listToArray(p, opts);
+  if (list === undefined) throw badarg();
+  let link = false;
+  let monitor = false;
+  for (const o of list) {
+    if (o === ATOM_LINK(p)) link = true;
+    else if (o === ATOM_MONITOR(p)) monitor = true;
+    // priority, fullsweep_after, min_heap_size, max_heap_size, message_queue_data: accepted (issue 5 gives them effect)
+  }
+  return { link, monitor };
+}
+
+function timeArg(_p: Process, t: Term): number {
+  if (!isSmall(t) || smallVal(t) < 0) throw badarg();
+  return smallVal(t);
+}
+
+function timerDest(_p: Process, d: Term): Term {
+  if (!isLocalPid(d) && !isAtom(d)) throw badarg();
+  return d;
+}
+
+defineBifs('erlang', 'bif', {
+  'link/1': (p, [pid]) => {
+    if (!isLocalPid(pid!)) throw badarg();
+    const t = p.vm.processOf(pid!);
+    if (t === undefined || t.status === ProcessStatus.Exited) {
+      // The real VM: a noproc exit signal, which only a process trapping exits sees.
+      if (p.trapExit) p.vm.deliver(p, mkTuple3(p, ATOM_EXIT, pid!, ATOM_NOPROC));
+      return ATOM_TRUE;
+    }
+    if (t !== p) p.vm.link(p, t);
+    return ATOM_TRUE;
+  },
+  'unlink/1': (p, [pid]) => {
+    if (!isLocalPid(pid!)) throw badarg();
+    const t = p.vm.processOf(pid!);
+    if (t !== undefined) p.vm.unlink(p, t);
+    return ATOM_TRUE;
+  },
+  'exit/2': (p, [pid, reason]) => {
+    if (!isLocalPid(pid!)) throw badarg();
+    const t = p.vm.processOf(pid!);
+    if (t !== undefined) p.vm.exitSignal(p.pid, t, reason!, true);
+    return ATOM_TRUE;
+  },
+  'spawn/1': (p, [fun]) => spawnWith(p, ...funSpawn(p, fun!), false, false),
+  'spawn_link/1': (p, [fun]) => spawnWith(p, ...funSpawn(p, fun!), true, false),
+  'spawn_link/3': (p, [m, f, a]) => spawnWith(p, ...mfa(p, m!, f!, a!), true, false),
+  'spawn_monitor/1': (p, [fun]) => spawnWith(p, ...funSpawn(p, fun!), false, true),
+  'spawn_monitor/3': (p, [m, f, a]) => spawnWith(p, ...mfa(p, m!, f!, a!), false, true),
+  'spawn_opt/2': (p, [fun, opts]) => {
+    const o = spawnOptions(p, opts!);
+    return spawnWith(p, ...funSpawn(p, fun!), o.link, o.monitor);
+  },
+  'spawn_opt/4': (p, [m, f, a, opts]) => {
+    const o = spawnOptions(p, opts!);
+    return spawnWith(p, ...mfa(p, m!, f!, a!), o.link, o.monitor);
+  },
+  'send_after/3': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, false),
+  'send_after/4': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, false),
+  'start_timer/3': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, true),
+  'start_timer/4': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, true),
+  'cancel_timer/1': (p, [ref]) => timerResult(p, ref!, true),
+  'cancel_timer/2': (p, [ref, opts]) => timerResult(p, ref!, true, opts),
+  'read_timer/1': (p, [ref]) => timerResult(p, ref!, false),
+  'read_timer/2': (p, [ref, opts]) => timerResult(p, ref!, false, opts),
+  'registered/0': (p) => mkList(p, [...p.vm.registered.keys()]),
+});
+
+/** cancel_timer / read_timer: milliseconds left or false; with [{async, true}] the answer comes as a message. */
+function timerResult(p: Process, ref: Term, cancel: boolean, opts?: Term): Term {
+  if (p.vm.refId(ref) < 0) throw badarg();
+  let async = false;
+  let info = true;
+  if (opts !== undefined) {
+    const list = listToArray(p, opts);
+    if (list === undefined) throw badarg();
+    for (const o of list) {
+      if (!isTuple(p, o) || tupleArity(p, o) !== 2) throw badarg();
+      const k = tupleElement(p, o, 1);
+      const v = tupleElement(p, o, 2);
+      if (k === p.atoms.intern('async')) async = v === ATOM_TRUE;
+      else if (k === p.atoms.intern('info')) info = v === ATOM_TRUE;
+      else throw badarg();
+    }
+  }
+  const left = p.vm.timerLeft(ref, cancel);
+  const result = left === undefined ? ATOM_FALSE : mkIntTerm(p, left);
+  if (!async) return info ? result : ATOM_OK;
+  if (info) p.vm.deliver(p, mkTuple3(p, p.atoms.intern(cancel ? 'cancel_timer' : 'read_timer'), ref, result));
+  return ATOM_OK;
+}

@@ -25,8 +25,9 @@ import { MIN_HEAP_SIZE, Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
 import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidNumber, type Term } from './term/tags.js';
-import { mkList } from './term/make.js';
+import { mkList, mkTuple3 } from './term/make.js';
 import { Halt } from './halt.js';
+import { CLASS_ERROR } from './errors.js';
 import type { BinSpec } from './term/bits_build.js';
 import { Jit, type JitState } from './jit.js';
 export { Halt };
@@ -257,6 +258,46 @@ export class VM {
     if (p.stackTop - p.heap.top < need) throw new Error(`GC left ${p.stackTop - p.heap.top} free words, ${need} needed`);
   }
 
+  /** Timers of erlang:send_after/start_timer, by reference id. */
+  readonly timers = new Map<number, { at: number; dest: Term; msg: Term; timeout: boolean }>();
+
+  /**
+   * erlang:send_after/3 (timeout = false) and start_timer/3 ({timeout, Ref, Msg}):
+   * the message is copied out of the process now; returns the timer's reference.
+   * Provisional: the copy's memory is not reclaimed after delivery.
+   */
+  startTimer(p: Process, ms: number, dest: Term, msg: Term, timeout: boolean): Term {
+    const ref = this.makeRef(p);
+    const saved = copyTerm(p, msg, this.scratchBuilder());
+    this.timers.set(this.refId(ref), { at: performance.now() + ms, dest, msg: saved, timeout });
+    return ref;
+  }
+
+  /** Milliseconds left on a timer (removing it when `cancel`), or undefined if there is none. */
+  timerLeft(ref: Term, cancel: boolean): number | undefined {
+    const id = this.refId(ref);
+    const t = this.timers.get(id);
+    if (t === undefined) return undefined;
+    if (cancel) this.timers.delete(id);
+    return Math.max(0, Math.ceil(t.at - performance.now()));
+  }
+
+  private fireVmTimers(now: number): number {
+    let next = Infinity;
+    for (const [id, t] of this.timers) {
+      if (t.at > now) {
+        next = Math.min(next, t.at);
+        continue;
+      }
+      this.timers.delete(id);
+      const target = isAtom(t.dest) ? this.registered.get(t.dest) : this.processOf(t.dest);
+      if (target === undefined || target.status === ProcessStatus.Exited) continue;
+      const msg = copyTerm(this, t.msg, target);
+      this.deliver(target, t.timeout ? mkTuple3(target, this.atoms.intern('timeout'), this.refWithId(target, id), msg) : msg);
+    }
+    return next;
+  }
+
   setReceiveTimer(p: Process, ms: number): void {
     p.timeoutAt = performance.now() + ms;
   }
@@ -292,8 +333,19 @@ export class VM {
         continue;
       }
       if (p.status === ProcessStatus.Exited) continue;
+      if (p.pendingExit !== undefined) {
+        this.terminate(p, p.pendingExit);
+        continue;
+      }
       p.status = ProcessStatus.Running;
+      this.current = p;
       const r = run(this, p, this.regs, this.slice);
+      this.current = undefined;
+      if (p.pendingExit !== undefined && r !== RunResult.Exit) {
+        // An exit signal it sent itself (exit(self(), R), a link to itself...): it ends now.
+        this.terminate(p, p.pendingExit);
+        continue;
+      }
       if (process.env.BEAMJS_TRACE_SLICES) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
       if (r === RunResult.Yield) {
         p.status = ProcessStatus.Runnable;
@@ -310,9 +362,9 @@ export class VM {
 
   /** Wakes processes whose receive timers expired; sleeps until the next one when `sleep`. Returns whether any timer exists. */
   private fireTimers(sleep = true): boolean {
-    let next = Infinity;
-    let any = false;
     const now = performance.now();
+    let next = this.fireVmTimers(now);
+    let any = next < Infinity || this.runQueue.length > 0;
     for (const p of this.processes.values()) {
       if (p.status !== ProcessStatus.Waiting || p.timeoutAt < 0) continue;
       any = true;
@@ -330,16 +382,79 @@ export class VM {
     return true;
   }
 
+  /** The process running on this thread, if any. */
+  current: Process | undefined;
+
+  /**
+   * An exit signal from `from` (a pid) with `reason` reaches `target`, as the
+   * real VM delivers it: `kill` from exit/2 ends the target with `killed`;
+   * a process trapping exits gets {'EXIT', From, Reason}; `normal` is
+   * ignored (unless a process sends it to itself); anything else ends the
+   * target with the same reason, which its own links then receive.
+   */
+  exitSignal(from: Term, target: Process, reason: Term, viaExit2: boolean): void {
+    if (target.status === ProcessStatus.Exited) return;
+    const sourceMem = from;
+    void sourceMem;
+    if (viaExit2 && reason === commonAtom('kill')) return this.terminate(target, commonAtom('killed'));
+    if (target.trapExit) {
+      const copy = copyTerm(this, reason, target);
+      const msg = mkTuple3(target, commonAtom('EXIT'), from, copy);
+      this.deliver(target, msg);
+      return;
+    }
+    if (reason === commonAtom('normal') && from !== target.pid) return;
+    this.terminate(target, copyTerm(this, reason, target));
+  }
+
+  /** Ends a process with this reason (now, or at its next scheduling point if it is running). */
+  terminate(p: Process, reason: Term): void {
+    if (p.status === ProcessStatus.Exited) return;
+    if (p === this.current) {
+      p.pendingExit = reason;
+      p.yieldRequested = true;
+      return;
+    }
+    p.pendingExit = undefined;
+    p.exitReason = reason;
+    p.exitClass = NIL;
+    const i = this.runQueue.indexOf(p);
+    if (i >= 0) this.runQueue.splice(i, 1);
+    this.exit(p);
+  }
+
+  /** Links two processes (both directions). */
+  link(a: Process, b: Process): void {
+    a.links.add(pidNumber(b.pid));
+    b.links.add(pidNumber(a.pid));
+  }
+
+  unlink(a: Process, b: Process): void {
+    a.links.delete(pidNumber(b.pid));
+    b.links.delete(pidNumber(a.pid));
+  }
+
   private exit(p: Process): void {
     p.status = ProcessStatus.Exited;
     const reason = p.exitReason;
     const normal = reason === commonAtom('normal');
     if (process.env.BEAMJS_TRACE_EXITS) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
-    if (!normal && p !== this.mainProcess && p.exitClass !== NIL) {
-      // The real VM's report for an uncaught error in a process without a logger.
-      this.writeStderr(`=ERROR REPORT==== ${displayText(this, p.pid)} ====\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`);
+    if (!normal && p !== this.mainProcess && p.exitClass === CLASS_ERROR) {
+      // The real VM's report for an uncaught error (logger's default handler writes it to standard output).
+      // Provisional: the reason is written as erlang:display does, not with ~p's line breaks.
+      const text = `=ERROR REPORT==== ${reportTime()} ===\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`;
+      this.stdout(Buffer.from(text, 'latin1'));
     }
     for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
+    // Exit signals to the linked processes, then 'DOWN' to the monitors.
+    const linked = [...p.links];
+    p.links.clear();
+    for (const n of linked) {
+      const q = this.processes.get(n);
+      if (q === undefined) continue;
+      q.links.delete(pidNumber(p.pid));
+      this.exitSignal(p.pid, q, reason, false);
+    }
     notifyMonitors(p);
     if (p !== this.mainProcess) {
       this.processes.delete(pidNumber(p.pid));
@@ -396,6 +511,15 @@ export class VM {
     err.groupLeader = io.pid;
     this.registered.set(this.atoms.intern('standard_error'), err);
   }
+}
+
+/** Local time as logger's report header shows it: 21-Nov-2026::13:35:11.597121 */
+function reportTime(): string {
+  const d = new Date();
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const micro = String(d.getMilliseconds() * 1000).padStart(6, '0');
+  return `${two(d.getDate())}-${months[d.getMonth()]}-${d.getFullYear()}::${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${micro}`;
 }
 
 function defaultStdout(bytes: Uint8Array): void {
