@@ -17,4 +17,5 @@ import './lists.js';
 import './maps.js';
 import './math.js';
 import './persistent_term.js';
+import './process_info.js';
 import './unicode.js';

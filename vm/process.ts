@@ -90,7 +90,7 @@ export class Process implements Builder {
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */
   yieldRequested = false;
 
-  /** Linked processes, by pid number (pids are immediates: no GC concern). */
+  /** Linked processes, by pid data (number and serial; pids are immediates: no GC concern). */
   readonly links = new Set<number>();
   /** An exit signal that ends this process at its next scheduling point (set while it runs). */
   pendingExit: Term | undefined = undefined;

@@ -24,7 +24,7 @@ import { Memory, type MemoryOptions } from './memory.js';
 import { MIN_HEAP_SIZE, Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
-import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidNumber, type Term } from './term/tags.js';
+import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, type Term } from './term/tags.js';
 import { mkList, mkTuple3 } from './term/make.js';
 import { Halt } from './halt.js';
 import { CLASS_ERROR } from './errors.js';
@@ -192,14 +192,14 @@ export class VM {
       addr = this.exports.address(this.exports.entry(this.atoms.intern('erlang'), this.atoms.intern('apply'), 3));
     }
     p.pc = addr;
-    this.processes.set(pidNumber(pid) | 0, p);
+    this.processes.set(pidData(pid), p);
     this.runQueue.push(p);
     return p;
   }
 
   processOf(pid: Term): Process | undefined {
     if (!isLocalPid(pid)) return undefined;
-    const p = this.processes.get(pidNumber(pid));
+    const p = this.processes.get(pidData(pid));
     return p !== undefined && p.pid === pid ? p : undefined;
   }
 
@@ -425,13 +425,13 @@ export class VM {
 
   /** Links two processes (both directions). */
   link(a: Process, b: Process): void {
-    a.links.add(pidNumber(b.pid));
-    b.links.add(pidNumber(a.pid));
+    a.links.add(pidData(b.pid));
+    b.links.add(pidData(a.pid));
   }
 
   unlink(a: Process, b: Process): void {
-    a.links.delete(pidNumber(b.pid));
-    b.links.delete(pidNumber(a.pid));
+    a.links.delete(pidData(b.pid));
+    b.links.delete(pidData(a.pid));
   }
 
   private exit(p: Process): void {
@@ -452,12 +452,12 @@ export class VM {
     for (const n of linked) {
       const q = this.processes.get(n);
       if (q === undefined) continue;
-      q.links.delete(pidNumber(p.pid));
+      q.links.delete(pidData(p.pid));
       this.exitSignal(p.pid, q, reason, false);
     }
     notifyMonitors(p);
     if (p !== this.mainProcess) {
-      this.processes.delete(pidNumber(p.pid));
+      this.processes.delete(pidData(p.pid));
       p.release();
     }
   }

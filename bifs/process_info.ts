@@ -1,0 +1,130 @@
+/**
+ * erlang:process_info/1,2: what a process looks like from outside. The
+ * items whose values the real VM defines exactly (status, queue, links,
+ * dictionary, names, flags, calls) are exact; sizes and reductions are
+ * this VM's own (words of its 32-bit terms; reductions are not counted yet).
+ */
+import { ATOM_FALSE, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/atoms.js';
+import { badarg } from '../vm/errors.js';
+import { NIL, isAtom, isLocalPid, makeSmall, type Term } from '../vm/term/tags.js';
+import { listToArray, mkList, mkTuple2, mkTuple3, mkInt } from '../vm/term/make.js';
+import { copyTerm } from '../gc/copy.js';
+import { ProcessStatus, type Process } from '../vm/process.js';
+import { functionAt } from '../vm/code/code_table.js';
+import { defineBifs } from './registry.js';
+
+const DEFAULT_ITEMS = [
+  'current_function', 'initial_call', 'status', 'message_queue_len', 'links', 'dictionary', 'trap_exit',
+  'error_handler', 'priority', 'group_leader', 'total_heap_size', 'heap_size', 'stack_size', 'reductions',
+  'garbage_collection', 'suspending',
+];
+
+function mfaAt(p: Process, addr: number): Term {
+  const mod = p.vm.modules.byAddress(addr);
+  const fn = mod === undefined ? undefined : functionAt(mod, addr);
+  if (mod === undefined || fn === undefined) return ATOM_UNDEFINED;
+  return mkTuple3(p, mod.name, fn.name, makeSmall(fn.arity));
+}
+
+/** The value of one item about `t`, built on the caller `p`; undefined for an unknown item. */
+function item(p: Process, t: Process, name: string): Term | undefined {
+  const a = (s: string): Term => p.atoms.intern(s);
+  switch (name) {
+    case 'status':
+      return a(t === p ? 'running' : t.status === ProcessStatus.Waiting ? 'waiting' : t.status === ProcessStatus.Exiting ? 'exiting' : 'runnable');
+    case 'message_queue_len':
+      return makeSmall(t.mailbox.length);
+    case 'messages':
+      return mkList(p, t.mailbox.map((m) => (t === p ? m : copyTerm(t, m, p))));
+    case 'links':
+      return mkList(p, [...t.links].map((n) => p.vm.processes.get(n)?.pid).filter((x): x is Term => x !== undefined));
+    case 'dictionary': {
+      const pairs: Term[] = [];
+      for (let i = 0; i < t.dictionary.length; i += 2) {
+        const k = t === p ? t.dictionary[i]! : copyTerm(t, t.dictionary[i]!, p);
+        const v = t === p ? t.dictionary[i + 1]! : copyTerm(t, t.dictionary[i + 1]!, p);
+        pairs.push(mkTuple2(p, k, v));
+      }
+      return mkList(p, pairs);
+    }
+    case 'trap_exit':
+      return t.trapExit ? ATOM_TRUE : ATOM_FALSE;
+    case 'registered_name': {
+      for (const [n, q] of p.vm.registered) if (q === t) return n;
+      return NIL;
+    }
+    case 'priority':
+      return a('normal');
+    case 'group_leader':
+      return t.groupLeader;
+    case 'error_handler':
+      return a('error_handler');
+    case 'initial_call':
+      return mkTuple3(p, t.initialCall[0], t.initialCall[1], makeSmall(t.initialCall[2]));
+    case 'current_function':
+      return mfaAt(p, t.pc);
+    case 'reductions':
+      return makeSmall(t.reductions);
+    case 'heap_size':
+    case 'total_heap_size':
+      return mkInt(p, t.blockEnd - t.block + t.fragmentWords);
+    case 'stack_size':
+      return mkInt(p, t.blockEnd - t.stackTop);
+    case 'memory':
+      return mkInt(p, (t.blockEnd - t.block + t.fragmentWords) * 4 + 512);
+    case 'garbage_collection':
+      return mkList(p, [mkTuple2(p, a('minor_gcs'), makeSmall(t.gcCount))]);
+    case 'suspending':
+      return NIL;
+    case 'monitors':
+    case 'monitored_by':
+      return NIL;
+    default:
+      return undefined;
+  }
+}
+
+function target(p: Process, pid: Term): Process | undefined {
+  if (!isLocalPid(pid)) throw badarg();
+  const t = p.vm.processOf(pid);
+  return t === undefined || t.status === ProcessStatus.Exited ? undefined : t;
+}
+
+function one(p: Process, t: Process, it: Term): Term {
+  if (!isAtom(it)) throw badarg();
+  const name = p.atoms.name(it);
+  const v = item(p, t, name);
+  if (v === undefined) throw badarg();
+  // registered_name of an unregistered process is [] rather than a tuple.
+  if (name === 'registered_name' && v === NIL) return NIL;
+  return mkTuple2(p, it, v);
+}
+
+defineBifs('erlang', 'bif', {
+  'process_info/1': (p, [pid]) => {
+    const t = target(p, pid!);
+    if (t === undefined) return ATOM_UNDEFINED;
+    const items = [...DEFAULT_ITEMS];
+    for (const [, q] of p.vm.registered) if (q === t) items.unshift('registered_name');
+    return mkList(p, items.map((n) => mkTuple2(p, p.atoms.intern(n), item(p, t, n)!)));
+  },
+  'process_info/2': (p, [pid, what]) => {
+    const t = target(p, pid!);
+    const list = isAtom(what!) ? undefined : listToArray(p, what!);
+    if (!isAtom(what!) && list === undefined) throw badarg();
+    if (t === undefined) return ATOM_UNDEFINED;
+    if (list === undefined) return one(p, t, what!);
+    return mkList(
+      p,
+      list.map((it) => {
+        if (!isAtom(it)) throw badarg();
+        const v = item(p, t, p.atoms.name(it));
+        if (v === undefined) throw badarg();
+        return mkTuple2(p, it, v);
+      }),
+    );
+  },
+});
+
+void commonAtom;
+void mkInt;
