@@ -36,17 +36,75 @@ export function notifyMonitors(p: Process): void {
     if (w.status === ProcessStatus.Exited) continue;
     const reason = copyTerm(p, p.exitReason, w);
     const ref = w.vm.refWithId(w, m.refId);
+    const alias = w.vm.aliases.get(m.refId);
+    if (alias !== undefined && (alias.mode === 'demonitor' || alias.mode === 'reply_demonitor')) w.vm.aliases.delete(m.refId);
     w.vm.deliver(w, mkTuple(w, [ATOM_DOWN, ref, ATOM_PROCESS, m.target, reason]));
   }
   monitorsOf.delete(p);
 }
 
 function send(p: Process, dest: Term, msg: Term): Term {
+  if (isTuple(p, dest) && tupleArity(p, dest) === 2) {
+    // {Name, Node}: only this node exists.
+    const name = tupleElement(p, dest, 1);
+    if (!isAtom(name) || tupleElement(p, dest, 2) !== commonAtom('nonode@nohost')) throw badarg();
+    dest = name;
+  }
   if (isAtom(dest)) {
     if (!p.vm.registered.has(dest)) throw badarg();
-  } else if (!isLocalPid(dest)) throw badarg();
+  } else if (!isLocalPid(dest) && p.vm.refId(dest) < 0) throw badarg();
   p.vm.send(p, dest, msg);
   return msg;
+}
+
+/** monitor/2,3: a process monitor, with an alias when the options ask for one. */
+function monitor(p: Process, type: Term, target: Term, opts?: Term): Term {
+  if (type !== ATOM_PROCESS) throw badarg();
+  if (isTuple(p, target) && tupleArity(p, target) === 2) {
+    const name = tupleElement(p, target, 1);
+    if (!isAtom(name) || !isAtom(tupleElement(p, target, 2))) throw badarg();
+  } else if (!isAtom(target) && !isLocalPid(target)) throw badarg();
+  let aliasMode: 'explicit' | 'demonitor' | 'reply_demonitor' | undefined;
+  if (opts !== undefined) {
+    const list = listToArray(p, opts);
+    if (list === undefined) throw badarg();
+    for (const o of list) {
+      if (!isTuple(p, o) || tupleArity(p, o) !== 2) throw badarg();
+      const k = p.atoms.name(tupleElement(p, o, 1));
+      const v = tupleElement(p, o, 2);
+      if (k === 'alias') {
+        const mode = isAtom(v) ? p.atoms.name(v) : '';
+        if (mode === 'explicit_unalias') aliasMode = 'explicit';
+        else if (mode === 'demonitor') aliasMode = 'demonitor';
+        else if (mode === 'reply_demonitor') aliasMode = 'reply_demonitor';
+        else throw badarg();
+      } else if (k !== 'tag') throw badarg();
+    }
+  }
+  const ref = p.vm.makeRef(p);
+  const id = p.vm.refId(ref);
+  if (aliasMode !== undefined) p.vm.aliases.set(id, { owner: p, mode: aliasMode });
+  p.vm.onAliasReply ??= (owner, refId) => {
+    for (const [, list] of iterateMonitors(owner)) {
+      const i = list.findIndex((e) => e.watcher === owner && e.refId === refId);
+      if (i >= 0) list.splice(i, 1);
+    }
+  };
+  let t: Process | undefined;
+  if (isTuple(p, target)) {
+    const node = tupleElement(p, target, 2);
+    t = node === commonAtom('nonode@nohost') ? p.vm.registered.get(tupleElement(p, target, 1)) : undefined;
+  } else t = isAtom(target) ? p.vm.registered.get(target) : p.vm.processOf(target);
+  const shown = isTuple(p, target) ? target : isAtom(target) ? mkTuple2(p, target, commonAtom('nonode@nohost')) : target;
+  if (t === undefined || t.status === ProcessStatus.Exited) {
+    if (aliasMode === 'demonitor' || aliasMode === 'reply_demonitor') p.vm.aliases.delete(id);
+    p.vm.deliver(p, mkTuple(p, [ATOM_DOWN, ref, ATOM_PROCESS, shown, ATOM_NOPROC]));
+  } else {
+    const list = monitorsOf.get(t) ?? [];
+    list.push({ watcher: p, refId: id, target: shown });
+    monitorsOf.set(t, list);
+  }
+  return ref;
 }
 
 function dictIndex(p: Process, key: Term): number {
@@ -101,19 +159,32 @@ defineBifs('erlang', 'bif', {
     send(p, d!, m!);
     return ATOM_OK;
   },
-  'monitor/2': (p, [type, target]) => {
-    if (type !== ATOM_PROCESS) throw badarg();
+  'monitor/2': (p, [type, target]) => monitor(p, type!, target!),
+  'monitor/3': (p, [type, target, opts]) => monitor(p, type!, target!, opts!),
+  'alias/0': (p) => {
     const ref = p.vm.makeRef(p);
-    const t = isAtom(target!) ? p.vm.registered.get(target!) : p.vm.processOf(target!);
-    if (!isAtom(target!) && !isLocalPid(target!)) throw badarg();
-    if (t === undefined || t.status === ProcessStatus.Exited) {
-      p.vm.deliver(p, mkTuple(p, [ATOM_DOWN, ref, ATOM_PROCESS, target!, ATOM_NOPROC]));
-    } else {
-      const list = monitorsOf.get(t) ?? [];
-      list.push({ watcher: p, refId: p.vm.refId(ref), target: target! });
-      monitorsOf.set(t, list);
-    }
+    p.vm.aliases.set(p.vm.refId(ref), { owner: p, mode: 'explicit' });
     return ref;
+  },
+  'alias/1': (p, [opts]) => {
+    const list = listToArray(p, opts!);
+    if (list === undefined) throw badarg();
+    let mode: 'explicit' | 'reply' = 'explicit';
+    for (const o of list) {
+      if (o === p.atoms.intern('reply')) mode = 'reply';
+      else if (o !== p.atoms.intern('explicit_unalias')) throw badarg();
+    }
+    const ref = p.vm.makeRef(p);
+    p.vm.aliases.set(p.vm.refId(ref), { owner: p, mode });
+    return ref;
+  },
+  'unalias/1': (p, [ref]) => {
+    const id = p.vm.refId(ref!);
+    if (id < 0) throw badarg();
+    const a = p.vm.aliases.get(id);
+    if (a === undefined || a.owner !== p) return ATOM_FALSE;
+    p.vm.aliases.delete(id);
+    return ATOM_TRUE;
   },
   'demonitor/1': (p, [ref]) => demonitor(p, ref!, false),
   'demonitor/2': (p, [ref, opts]) => {
@@ -251,6 +322,8 @@ defineBifs('erlang', 'bif', {
 
 function demonitor(p: Process, ref: Term, flush: boolean, info = false): Term {
   let found = false;
+  const alias = p.vm.aliases.get(p.vm.refId(ref));
+  if (alias !== undefined && alias.mode !== 'explicit' && alias.owner === p) p.vm.aliases.delete(p.vm.refId(ref));
   for (const [t, list] of iterateMonitors(p)) {
     const id = p.vm.refId(ref);
     const i = list.findIndex((m) => m.watcher === p && m.refId === id);

@@ -203,11 +203,35 @@ export class VM {
     return p !== undefined && p.pid === pid ? p : undefined;
   }
 
-  /** Sends a copy of msg to dest (a pid or a registered name); a dead destination drops it. */
+  /**
+   * Process aliases (OTP 24+): reference id → the process that receives
+   * messages sent to the reference, and how the alias ends.
+   */
+  readonly aliases = new Map<number, { owner: Process; mode: 'explicit' | 'demonitor' | 'reply_demonitor' | 'reply' }>();
+
+  /** The process a message to `dest` goes to: a pid, a registered name, {Name, Node} on this node, or an alias. */
+  resolveDest(dest: Term): Process | undefined {
+    if (isAtom(dest)) return this.registered.get(dest);
+    if (isLocalPid(dest)) return this.processOf(dest);
+    const id = this.refId(dest);
+    if (id >= 0) {
+      const alias = this.aliases.get(id);
+      if (alias === undefined) return undefined;
+      if (alias.mode === 'reply_demonitor' || alias.mode === 'reply') {
+        this.aliases.delete(id);
+        if (alias.mode === 'reply_demonitor') this.onAliasReply?.(alias.owner, id);
+      }
+      return alias.owner;
+    }
+    return undefined;
+  }
+
+  /** Set by the monitor BIFs: drops the monitor of a reply_demonitor alias when its reply arrives. */
+  onAliasReply: ((owner: Process, refId: number) => void) | undefined;
+
+  /** Sends a copy of msg to dest (a pid, a registered name or an alias); a dead destination drops it. */
   send(from: Process, dest: Term, msg: Term): void {
-    let target: Process | undefined;
-    if (isAtom(dest)) target = this.registered.get(dest);
-    else target = this.processOf(dest);
+    const target = this.resolveDest(dest);
     if (target === undefined || target.status === ProcessStatus.Exited) return;
     const copy = target === from ? msg : copyTerm(this, msg, target);
     this.deliver(target, copy);
@@ -476,6 +500,8 @@ export class VM {
   runMain(module: string, fun: string, args: Term[] | undefined): { status: number | string; process: Process; halted: boolean } {
     this.startIoServer();
     const p = this.spawn(this.atoms.intern(module), this.atoms.intern(fun), args ?? []);
+    // erl -run calls the entry function from a process that traps exits; so does direct start-up.
+    p.trapExit = true;
     this.mainProcess = p;
     try {
       this.runUntil(() => p.status === ProcessStatus.Exited);
