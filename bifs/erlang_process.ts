@@ -43,11 +43,18 @@ export function notifyMonitors(p: Process): void {
   monitorsOf.delete(p);
 }
 
-function send(p: Process, dest: Term, msg: Term): Term {
+/**
+ * Dest ! Msg (the send instruction and erlang:send/2,3): a pid, an alias, a
+ * registered name or {Name, Node} on this node; badarg for anything else and
+ * for a name nobody has registered, as the real VM raises.
+ */
+export function send(p: Process, dest: Term, msg: Term): Term {
   if (isTuple(p, dest) && tupleArity(p, dest) === 2) {
-    // {Name, Node}: only this node exists.
+    // {Name, Node}: only this node exists; a message to a name nobody has there is dropped.
     const name = tupleElement(p, dest, 1);
-    if (!isAtom(name) || tupleElement(p, dest, 2) !== commonAtom('nonode@nohost')) throw badarg();
+    const node = tupleElement(p, dest, 2);
+    if (!isAtom(name) || !isAtom(node)) throw badarg();
+    if (node !== commonAtom('nonode@nohost') || !p.vm.registered.has(name)) return msg;
     dest = name;
   }
   if (isAtom(dest)) {
@@ -207,6 +214,7 @@ defineBifs('erlang', 'bif', {
   'register/2': (p, [name, pid]) => {
     const t = p.vm.processOf(pid!);
     if (!isAtom(name!) || name === ATOM_UNDEFINED || t === undefined || p.vm.registered.has(name!)) throw badarg();
+    for (const q of p.vm.registered.values()) if (q === t) throw badarg(); // one name per process
     p.vm.registered.set(name!, t);
     return ATOM_TRUE;
   },
@@ -419,8 +427,9 @@ defineBifs('erlang', 'bif', {
     if (!isLocalPid(pid!)) throw badarg();
     const t = p.vm.processOf(pid!);
     if (t === undefined || t.status === ProcessStatus.Exited) {
-      // The real VM: a noproc exit signal, which only a process trapping exits sees.
-      if (p.trapExit) p.vm.deliver(p, mkTuple3(p, ATOM_EXIT, pid!, ATOM_NOPROC));
+      // The real VM: a process trapping exits gets {'EXIT', Pid, noproc}; one that does not gets a noproc error.
+      if (!p.trapExit) throw erlError(ATOM_NOPROC);
+      p.vm.deliver(p, mkTuple3(p, ATOM_EXIT, pid!, ATOM_NOPROC));
       return ATOM_TRUE;
     }
     if (t !== p) p.vm.link(p, t);
@@ -484,4 +493,16 @@ function timerResult(p: Process, ref: Term, cancel: boolean, opts?: Term): Term 
   if (!async) return info ? result : ATOM_OK;
   if (info) p.vm.deliver(p, mkTuple3(p, p.atoms.intern(cancel ? 'cancel_timer' : 'read_timer'), ref, result));
   return ATOM_OK;
+}
+
+/** process_info's monitors item: {process, Pid | {Name, Node}} for each monitor `t` holds. */
+export function monitorsHeldBy(t: Process): Term[] {
+  const out: Term[] = [];
+  for (const [, list] of iterateMonitors(t)) for (const m of list) if (m.watcher === t) out.push(m.target);
+  return out;
+}
+
+/** process_info's monitored_by item: the pids monitoring `t`. */
+export function monitoredBy(t: Process): Term[] {
+  return (monitorsOf.get(t) ?? []).map((m) => m.watcher.pid);
 }

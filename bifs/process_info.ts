@@ -12,6 +12,7 @@ import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { functionAt } from '../vm/code/code_table.js';
 import { defineBifs } from './registry.js';
+import { monitorsHeldBy, monitoredBy } from './erlang_process.js';
 
 const DEFAULT_ITEMS = [
   'current_function', 'initial_call', 'status', 'message_queue_len', 'links', 'dictionary', 'trap_exit',
@@ -77,8 +78,9 @@ function item(p: Process, t: Process, name: string): Term | undefined {
     case 'suspending':
       return NIL;
     case 'monitors':
+      return mkList(p, monitorsHeldBy(t).map((target) => mkTuple2(p, a('process'), target)));
     case 'monitored_by':
-      return NIL;
+      return mkList(p, monitoredBy(t));
     default:
       return undefined;
   }

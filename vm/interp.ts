@@ -26,6 +26,7 @@ import type { VM } from './vm.js';
 import { addSlow, subSlow } from './interp_arith.js';
 import * as cold from './interp_cold.js';
 import { Halt } from './halt.js';
+import { send as sendMessage } from '../bifs/erlang_process.js';
 import {
   OP_ADD,
   OP_APPLY2_STUB,
@@ -903,7 +904,11 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             break;
           case 20: { // send: x0 ! x1
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
-            vm.send(p, x[0]!, x[1]!);
+            fail.kind = FrameKind.InlineBif;
+            fail.bif = vm.bif('erlang', 'send', 2);
+            fail.args = [x[0]!, x[1]!];
+            sendMessage(p, x[0]!, x[1]!);
+            fail.kind = FrameKind.Current;
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
             x[0] = x[1]!;
             pc += 1;
