@@ -193,10 +193,14 @@ defineBifs('erlang', 'bif', {
     p.vm.aliases.delete(id);
     return ATOM_TRUE;
   },
-  'demonitor/1': (p, [ref]) => demonitor(p, ref!, false),
+  'demonitor/1': (p, [ref]) => {
+    if (p.vm.refId(ref!) < 0) throw badarg();
+    return demonitor(p, ref!, false);
+  },
   'demonitor/2': (p, [ref, opts]) => {
     const o = listToArray(p, opts!);
-    if (o === undefined) throw badarg();
+    if (o === undefined || p.vm.refId(ref!) < 0) throw badarg();
+    if (!o.every((x) => x === p.atoms.intern('flush') || x === p.atoms.intern('info'))) throw badarg();
     return demonitor(p, ref!, o.includes(p.atoms.intern('flush')), o.includes(p.atoms.intern('info')));
   },
   'group_leader/0': (p) => p.groupLeader,

@@ -848,14 +848,17 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.mailbox.splice(p.savePointer, 1);
             p.savePointer = 0;
             p.timeoutAt = -1;
+            p.waitArmed = false;
             pc += 1;
             break;
           case 22: // timeout
             p.savePointer = 0;
             p.timeoutAt = -1;
+            p.waitArmed = false;
             pc += 1;
             break;
           case 25: // wait Label
+            p.waitLength = p.mailbox.length;
             p.pc = m[pc + 1]!;
             p.cp = cp;
             p.stackTop = E;
@@ -863,21 +866,28 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.savedX = x.slice(0, 0);
             return RunResult.Wait;
           case 26: { // wait_timeout Label Time
-            const s = m[pc + 2]!;
-            const t = s & 3 ? s : s & 4 ? m[E + 1 + (s >>> 3)]! : x[s >>> 3]!;
             if (p.timedOut) {
               p.timedOut = false;
               p.timeoutAt = -1;
+              p.waitArmed = false;
               pc += 3;
               break;
             }
-            const ms = cold.timeoutValue(vm, t);
-            if (ms === 0) {
-              pc += 3;
-              break;
+            // The timeout is read once per receive: when the process comes back here after a
+            // message that did not match, its x registers are not live any more.
+            if (!p.waitArmed) {
+              const s = m[pc + 2]!;
+              const t = s & 3 ? s : s & 4 ? m[E + 1 + (s >>> 3)]! : x[s >>> 3]!;
+              const ms = cold.timeoutValue(vm, t);
+              if (ms === 0) {
+                pc += 3;
+                break;
+              }
+              if (ms > 0) vm.setReceiveTimer(p, ms);
+              p.waitArmed = true;
             }
-            if (ms > 0 && p.timeoutAt < 0) vm.setReceiveTimer(p, ms);
             p.timeoutPc = ipc;
+            p.waitLength = p.mailbox.length;
             p.pc = m[pc + 1]!;
             p.cp = cp;
             p.stackTop = E;

@@ -85,6 +85,10 @@ export class Process implements Builder {
   /** A receive timer's deadline (ms, performance.now() clock) or -1. */
   timeoutAt = -1;
   timedOut = false;
+  /** Mailbox length when the process last waited: only messages beyond it wake it. */
+  waitLength = 0;
+  /** A receive's timeout has been read (and its timer set, unless infinity) by wait_timeout. */
+  waitArmed = false;
   /** Address of the wait_timeout instruction to resume at when the receive timer fires. */
   timeoutPc = 0;
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */

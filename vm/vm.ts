@@ -293,7 +293,9 @@ export class VM {
   startTimer(p: Process, ms: number, dest: Term, msg: Term, timeout: boolean): Term {
     const ref = this.makeRef(p);
     const saved = copyTerm(p, msg, this.scratchBuilder());
-    this.timers.set(this.refId(ref), { at: performance.now() + ms, dest, msg: saved, timeout });
+    const at = performance.now() + ms;
+    this.timers.set(this.refId(ref), { at, dest, msg: saved, timeout });
+    this.nextDeadline = Math.min(this.nextDeadline, at);
     return ref;
   }
 
@@ -324,6 +326,7 @@ export class VM {
 
   setReceiveTimer(p: Process, ms: number): void {
     p.timeoutAt = performance.now() + ms;
+    this.nextDeadline = Math.min(this.nextDeadline, p.timeoutAt);
   }
 
   reportInternalError(p: Process, e: unknown): void {
@@ -375,14 +378,18 @@ export class VM {
         p.status = ProcessStatus.Runnable;
         this.runQueue.push(p);
       } else if (r === RunResult.Wait) {
-        if (p.savePointer < p.mailbox.length) {
+        // Messages that came while it ran and that its receive has not looked at yet.
+        if (p.savePointer < p.mailbox.length && p.mailbox.length > p.waitLength) {
           p.status = ProcessStatus.Runnable;
           this.runQueue.push(p);
         } else p.status = ProcessStatus.Waiting;
       } else this.exit(p);
-      if (this.runQueue.length === 0) this.fireTimers(false);
+      if (this.runQueue.length === 0 || performance.now() >= this.nextDeadline) this.fireTimers(false);
     }
   }
+
+  /** The earliest receive or erlang timer deadline (a bound: fireTimers recomputes it). */
+  private nextDeadline = Infinity;
 
   /** Wakes processes whose receive timers expired; sleeps until the next one when `sleep`. Returns whether any timer exists. */
   private fireTimers(sleep = true): boolean {
@@ -400,6 +407,7 @@ export class VM {
         this.runQueue.push(p);
       } else next = Math.min(next, p.timeoutAt);
     }
+    this.nextDeadline = next;
     if (this.runQueue.length > 0) return true;
     if (!any) return false;
     if (sleep && next < Infinity) sleepMs(Math.max(0, next - performance.now()));
