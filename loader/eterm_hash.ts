@@ -124,15 +124,15 @@ function mix(a: number, b: number, c: number): number {
   return c;
 }
 
-/** UINT32_HASH_2: mixes two 32-bit values, offset by a type constant, into h. */
-const hash2 = (h: number, x: number, y: number, k: number): number => mix((k + x) | 0, (k + y) | 0, h);
+/** UINT32_HASH_2: mixes two 32-bit values, offset by a type constant, into h (int32 in, int32 out). */
+export const hash2 = (h: number, x: number, y: number, k: number): number => mix((k + x) | 0, (k + y) | 0, h);
 
 /** A 64-bit word as its two halves, low first, as UINT32_HASH_2 takes it. */
 const hashWord = (h: number, w: bigint, k: number): number =>
   hash2(h, Number(w & MASK32), Number((w >> 32n) & MASK32), k);
 
-/** The lookup2-style block hash OTP uses for binaries. */
-function blockHash(k: Uint8Array, len: number, init: number): number {
+/** The lookup2-style block hash OTP uses for binaries (also used on heap binaries by vm/term/internal_hash.ts). */
+export function blockHash(k: Uint8Array, len: number, init: number): number {
   let a = HCONST | 0;
   let b = HCONST | 0;
   let c = init | 0;

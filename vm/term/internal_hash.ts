@@ -11,7 +11,7 @@
  * hashes as a small if it fits in 60 bits, else as its 64-bit digits; -0.0
  * as 0.0. Deep terms are walked with an explicit stack.
  */
-import { mapHashSalt } from '../../loader/eterm_hash.js';
+import { blockHash, hash2, mapHashSalt } from '../../loader/eterm_hash.js';
 import { commonAtom } from './atoms.js';
 import { binaryBytes, mapToListEntries } from './build.js';
 import type { TermContext } from './heap.js';
@@ -71,57 +71,7 @@ const INTERNAL_HASH_SALT = 3432918353 | 0;
 const PROCESS_TABLE_BITS = 18;
 const PORT_TABLE_BITS = 16;
 
-// Bob Jenkins' 96-bit mix; mix() returns c and leaves a and b here.
-let ma = 0;
-let mb = 0;
-function mix(a: number, b: number, c: number): number {
-  a = (a - b - c) | 0; a ^= c >>> 13;
-  b = (b - c - a) | 0; b ^= a << 8;
-  c = (c - a - b) | 0; c ^= b >>> 13;
-  a = (a - b - c) | 0; a ^= c >>> 12;
-  b = (b - c - a) | 0; b ^= a << 16;
-  c = (c - a - b) | 0; c ^= b >>> 5;
-  a = (a - b - c) | 0; a ^= c >>> 3;
-  b = (b - c - a) | 0; b ^= a << 10;
-  c = (c - a - b) | 0; c ^= b >>> 15;
-  ma = a;
-  mb = b;
-  return c;
-}
-
-/** UINT32_HASH_2(x, y, k) into h. */
-const hash2 = (h: number, x: number, y: number, k: number): number => mix((k + x) | 0, (k + y) | 0, h);
-
-/** The block hash OTP uses for a binary's bytes. */
-function blockHash(k: Uint8Array, len: number, init: number): number {
-  let a = HCONST;
-  let b = HCONST;
-  let c = init | 0;
-  let i = 0;
-  for (; len - i >= 12; i += 12) {
-    a = (a + (k[i]! | (k[i + 1]! << 8) | (k[i + 2]! << 16) | (k[i + 3]! << 24))) | 0;
-    b = (b + (k[i + 4]! | (k[i + 5]! << 8) | (k[i + 6]! << 16) | (k[i + 7]! << 24))) | 0;
-    c = (c + (k[i + 8]! | (k[i + 9]! << 8) | (k[i + 10]! << 16) | (k[i + 11]! << 24))) | 0;
-    c = mix(a, b, c);
-    a = ma;
-    b = mb;
-  }
-  c = (c + len) | 0;
-  const rest = len - i;
-  // The low byte of c is the length's.
-  if (rest >= 11) c = (c + (k[i + 10]! << 24)) | 0;
-  if (rest >= 10) c = (c + (k[i + 9]! << 16)) | 0;
-  if (rest >= 9) c = (c + (k[i + 8]! << 8)) | 0;
-  if (rest >= 8) b = (b + (k[i + 7]! << 24)) | 0;
-  if (rest >= 7) b = (b + (k[i + 6]! << 16)) | 0;
-  if (rest >= 6) b = (b + (k[i + 5]! << 8)) | 0;
-  if (rest >= 5) b = (b + k[i + 4]!) | 0;
-  if (rest >= 4) a = (a + (k[i + 3]! << 24)) | 0;
-  if (rest >= 3) a = (a + (k[i + 2]! << 16)) | 0;
-  if (rest >= 2) a = (a + (k[i + 1]! << 8)) | 0;
-  if (rest >= 1) a = (a + k[i]!) | 0;
-  return mix(a, b, c);
-}
+// The mix, UINT32_HASH_2 and the binary block hash are the loader's (loader/eterm_hash.ts): one implementation.
 
 /** The slot a pid or port word holds in its high half: consecutive numbers go to different cache lines. */
 function tableSlot(data: number, bits: number): number {
