@@ -50,6 +50,16 @@ export interface VMOptions {
   stdin?: () => Uint8Array | undefined;
 }
 
+/**
+ * Diagnostic traces to stderr (BEAMJS_TRACE_MESSAGES, _SLICES, _EXITS), read
+ * once: process.env is slow, and sends and slices are frequent.
+ */
+const TRACE = {
+  messages: !!process.env.BEAMJS_TRACE_MESSAGES,
+  slices: !!process.env.BEAMJS_TRACE_SLICES,
+  exits: !!process.env.BEAMJS_TRACE_EXITS,
+};
+
 /** Words of the VM's own stub code: one per special native plus the process exit stub. */
 const SPECIAL_STUBS: Record<string, number> = {
   'erlang:apply/3': OP_APPLY_STUB,
@@ -239,7 +249,7 @@ export class VM {
 
   /** Puts a message (already on the target's heap) in its mailbox and wakes it. */
   deliver(target: Process, msg: Term): void {
-    if (process.env.BEAMJS_TRACE_MESSAGES) this.writeStderr(`beamjs: ${displayText(this, target.pid)} <- ${displayText(this, msg)}\n`);
+    if (TRACE.messages) this.writeStderr(`beamjs: ${displayText(this, target.pid)} <- ${displayText(this, msg)}\n`);
     target.mailbox.push(msg);
     if (target.status === ProcessStatus.Waiting) {
       target.status = ProcessStatus.Runnable;
@@ -373,7 +383,7 @@ export class VM {
         this.terminate(p, p.pendingExit);
         continue;
       }
-      if (process.env.BEAMJS_TRACE_SLICES) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
+      if (TRACE.slices) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
       if (r === RunResult.Yield) {
         p.status = ProcessStatus.Runnable;
         this.runQueue.push(p);
@@ -470,7 +480,7 @@ export class VM {
     p.status = ProcessStatus.Exited;
     const reason = p.exitReason;
     const normal = reason === commonAtom('normal');
-    if (process.env.BEAMJS_TRACE_EXITS) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
+    if (TRACE.exits) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
     if (!normal && p !== this.mainProcess && p.exitClass === CLASS_ERROR) {
       // The real VM's report for an uncaught error (logger's default handler writes it to standard output).
       // Provisional: the reason is written as erlang:display does, not with ~p's line breaks.
