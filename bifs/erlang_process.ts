@@ -14,33 +14,66 @@ import { listToArray, listToString, mkBinary, mkList, mkTuple2, mkTuple3, mkTupl
 import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { defineBifs } from './registry.js';
+import { Msg, Pcb } from '../scheduler/layout.js';
+import { fetchInbox, unlinkAt } from '../vm/mailbox.js';
+import { releaseProcBins } from '../vm/process.js';
 
 const ATOM_DOWN = commonAtom('DOWN');
 const ATOM_PROCESS = commonAtom('process');
 const ATOM_NOPROC = commonAtom('noproc');
 
-/** Monitors held on a process: the monitoring process and the reference. */
+/**
+ * A process monitor. Both ends index it by the reference's id (vm.refId:
+ * terms move when their process collects, ids do not): the monitored
+ * process in `monitoredBy`, the watcher in `monitoring`, so monitor,
+ * demonitor and the 'DOWN' at exit cost O(1) per monitor.
+ */
 export interface MonitorEntry {
   readonly watcher: Process;
-  /** The reference's id (vm.refId): terms move when their process collects, ids do not. */
+  readonly target: Process;
   readonly refId: number;
-  /** An immediate: the pid or registered name monitored. */
-  readonly target: Term;
+  /** The registered name monitored (an atom), or 0 when monitored by pid. */
+  readonly name: Term;
 }
-const monitorsOf = new WeakMap<Process, MonitorEntry[]>();
 
-/** Sends the 'DOWN' messages of a process that has exited. */
+/** The monitored item as 'DOWN' and process_info show it: the pid, or {Name, Node}. */
+function monitoredItem(b: Process, m: MonitorEntry): Term {
+  return m.name === 0 ? m.target.pid : mkTuple2(b, m.name, commonAtom('nonode@nohost'));
+}
+
+function addMonitor(watcher: Process, target: Process, refId: number, name: Term): void {
+  const m: MonitorEntry = { watcher, target, refId, name };
+  (target.monitoredBy ??= new Map()).set(refId, m);
+  (watcher.monitoring ??= new Map()).set(refId, m);
+}
+
+/** Drops the monitor `refId` that `watcher` holds; whether there was one. */
+function dropMonitor(watcher: Process, refId: number): boolean {
+  const m = watcher.monitoring?.get(refId);
+  if (m === undefined) return false;
+  watcher.monitoring!.delete(refId);
+  m.target.monitoredBy?.delete(refId);
+  return true;
+}
+
+/** Sends the 'DOWN' messages of a process that has exited, and drops the monitors it held. */
 export function notifyMonitors(p: Process): void {
-  for (const m of monitorsOf.get(p) ?? []) {
+  if (p.monitoring !== undefined) {
+    for (const m of p.monitoring.values()) m.target.monitoredBy?.delete(m.refId);
+    p.monitoring = undefined;
+  }
+  if (p.monitoredBy === undefined) return;
+  const down = p.monitoredBy;
+  p.monitoredBy = undefined;
+  for (const m of down.values()) {
     const w = m.watcher;
+    w.monitoring?.delete(m.refId);
     if (w.status === ProcessStatus.Exited) continue;
-    const reason = copyTerm(p, p.exitReason, w);
-    const ref = w.vm.refWithId(w, m.refId);
     const alias = w.vm.aliases.get(m.refId);
     if (alias !== undefined && (alias.mode === 'demonitor' || alias.mode === 'reply_demonitor')) w.vm.aliases.delete(m.refId);
-    w.vm.deliver(w, mkTuple(w, [ATOM_DOWN, ref, ATOM_PROCESS, m.target, reason]));
+    // Built on the exiting process's heap (still intact), then copied into the watcher's message.
+    w.vm.deliver(w, mkTuple(p, [ATOM_DOWN, w.vm.refWithId(p, m.refId), ATOM_PROCESS, monitoredItem(p, m), p.exitReason]));
   }
-  monitorsOf.delete(p);
 }
 
 /**
@@ -91,12 +124,7 @@ function monitor(p: Process, type: Term, target: Term, opts?: Term): Term {
   const ref = p.vm.makeRef(p);
   const id = p.vm.refId(ref);
   if (aliasMode !== undefined) p.vm.aliases.set(id, { owner: p, mode: aliasMode });
-  p.vm.onAliasReply ??= (owner, refId) => {
-    for (const [, list] of iterateMonitors(owner)) {
-      const i = list.findIndex((e) => e.watcher === owner && e.refId === refId);
-      if (i >= 0) list.splice(i, 1);
-    }
-  };
+  p.vm.onAliasReply ??= (owner, refId) => void dropMonitor(owner, refId);
   let t: Process | undefined;
   if (isTuple(p, target)) {
     const node = tupleElement(p, target, 2);
@@ -107,9 +135,8 @@ function monitor(p: Process, type: Term, target: Term, opts?: Term): Term {
     if (aliasMode === 'demonitor' || aliasMode === 'reply_demonitor') p.vm.aliases.delete(id);
     p.vm.deliver(p, mkTuple(p, [ATOM_DOWN, ref, ATOM_PROCESS, shown, ATOM_NOPROC]));
   } else {
-    const list = monitorsOf.get(t) ?? [];
-    list.push({ watcher: p, refId: id, target: shown });
-    monitorsOf.set(t, list);
+    const byName = isTuple(p, target) ? tupleElement(p, target, 1) : isAtom(target) ? target : 0;
+    addMonitor(p, t, id, byName);
   }
   return ref;
 }
@@ -336,32 +363,25 @@ function demonitor(p: Process, ref: Term, flush: boolean, info = false): Term {
   let found = false;
   const alias = p.vm.aliases.get(p.vm.refId(ref));
   if (alias !== undefined && alias.mode !== 'explicit' && alias.owner === p) p.vm.aliases.delete(p.vm.refId(ref));
-  for (const [t, list] of iterateMonitors(p)) {
-    const id = p.vm.refId(ref);
-    const i = list.findIndex((m) => m.watcher === p && m.refId === id);
-    if (i >= 0) {
-      list.splice(i, 1);
-      found = true;
-      void t;
-      break;
-    }
-  }
+  found = dropMonitor(p, p.vm.refId(ref));
   if (flush) {
-    p.mailbox = p.mailbox.filter((msg) => {
-      if (!isTuple(p, msg) || tupleArity(p, msg) !== 5) return true;
-      return !(tupleElement(p, msg, 1) === ATOM_DOWN && exactEqual(p, tupleElement(p, msg, 2), ref));
-    });
-    p.savePointer = 0;
+    // Drop the 'DOWN' messages for ref from the queue (p is its owner).
+    const w = p.mem.i32;
+    fetchInbox(w, p.pcb);
+    let slot = p.pcb + Pcb.QueueHead;
+    while (w[slot] !== 0) {
+      const msg = w[w[slot]! + Msg.Term]!;
+      if (isTuple(p, msg) && tupleArity(p, msg) === 5 && tupleElement(p, msg, 1) === ATOM_DOWN && exactEqual(p, tupleElement(p, msg, 2), ref)) {
+        const block = unlinkAt(w, p.pcb, slot);
+        releaseProcBins(p.mem, w[block + Msg.OffHeap]!);
+        p.mem.free(block);
+      } else slot = w[slot]! + Msg.Next;
+    }
+    w[p.pcb + Pcb.Save] = p.pcb + Pcb.QueueHead;
   }
   return info ? (found ? ATOM_TRUE : ATOM_FALSE) : ATOM_TRUE;
 }
 
-function* iterateMonitors(p: Process): Generator<[Process, MonitorEntry[]]> {
-  for (const q of p.vm.processes.values()) {
-    const list = monitorsOf.get(q);
-    if (list !== undefined) yield [q, list];
-  }
-}
 
 export { mkTuple3, iolistToBytes };
 
@@ -386,9 +406,7 @@ function spawnWith(p: Process, m: Term, f: Term, args: Term[], link: boolean, mo
   if (link) p.vm.link(p, child);
   if (!monitor) return child.pid;
   const ref = p.vm.makeRef(p);
-  const list = monitorsOf.get(child) ?? [];
-  list.push({ watcher: p, refId: p.vm.refId(ref), target: child.pid });
-  monitorsOf.set(child, list);
+  addMonitor(p, child, p.vm.refId(ref), 0);
   return mkTuple2(p, child.pid, ref);
 }
 
@@ -499,14 +517,12 @@ function timerResult(p: Process, ref: Term, cancel: boolean, opts?: Term): Term 
   return ATOM_OK;
 }
 
-/** process_info's monitors item: {process, Pid | {Name, Node}} for each monitor `t` holds. */
-export function monitorsHeldBy(t: Process): Term[] {
-  const out: Term[] = [];
-  for (const [, list] of iterateMonitors(t)) for (const m of list) if (m.watcher === t) out.push(m.target);
-  return out;
+/** process_info's monitors item: Pid | {Name, Node} (built on p) for each monitor `t` holds. */
+export function monitorsHeldBy(p: Process, t: Process): Term[] {
+  return [...(t.monitoring?.values() ?? [])].map((m) => monitoredItem(p, m));
 }
 
 /** process_info's monitored_by item: the pids monitoring `t`. */
 export function monitoredBy(t: Process): Term[] {
-  return (monitorsOf.get(t) ?? []).map((m) => m.watcher.pid);
+  return [...(t.monitoredBy?.values() ?? [])].map((m) => m.watcher.pid);
 }

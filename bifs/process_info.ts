@@ -4,6 +4,8 @@
  * dictionary, names, flags, calls) are exact; sizes and reductions are
  * this VM's own (words of its 32-bit terms; reductions are not counted yet).
  */
+import { Msg } from '../scheduler/layout.js';
+import { queueLength, queuedBlocks } from '../vm/mailbox.js';
 import { ATOM_FALSE, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/atoms.js';
 import { badarg } from '../vm/errors.js';
 import { NIL, isAtom, isLocalPid, makeSmall, type Term } from '../vm/term/tags.js';
@@ -34,9 +36,12 @@ function item(p: Process, t: Process, name: string): Term | undefined {
     case 'status':
       return a(t === p ? 'running' : t.status === ProcessStatus.Waiting ? 'waiting' : t.status === ProcessStatus.Exiting ? 'exiting' : 'runnable');
     case 'message_queue_len':
-      return makeSmall(t.mailbox.length);
-    case 'messages':
-      return mkList(p, t.mailbox.map((m) => (t === p ? m : copyTerm(t, m, p))));
+      return makeSmall(queueLength(t.mem.i32, t.pcb));
+    case 'messages': {
+      // Copied out of the message blocks: the blocks go when the messages are received.
+      const w = t.mem.i32;
+      return mkList(p, queuedBlocks(w, t.pcb).map((b) => copyTerm(t, t.mem.i32[b + Msg.Term]!, p)));
+    }
     case 'links':
       return mkList(p, [...t.links].map((n) => p.vm.processes.get(n)?.pid).filter((x): x is Term => x !== undefined));
     case 'dictionary': {
@@ -78,7 +83,7 @@ function item(p: Process, t: Process, name: string): Term | undefined {
     case 'suspending':
       return NIL;
     case 'monitors':
-      return mkList(p, monitorsHeldBy(t).map((target) => mkTuple2(p, a('process'), target)));
+      return mkList(p, monitorsHeldBy(p, t).map((target) => mkTuple2(p, a('process'), target)));
     case 'monitored_by':
       return mkList(p, monitoredBy(t));
     default:

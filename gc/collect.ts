@@ -4,7 +4,7 @@
  * fresh block (to-space), then the stack moved to the top of that block.
  *
  *   roots:   x[0..live-1], the stack's term words, the dictionary, the
- *            mailbox, the group leader, the exit reason, the caller's extra roots
+ *            group leader, the exit reason, the caller's extra roots
  *   copy:    a root pointing into from-space is evacuated: the object is copied
  *            to the to-space top and its old place becomes a forwarding marker,
  *            so an object reached twice is copied once (sharing is kept)
@@ -289,7 +289,7 @@ function sweepOffHeap(mem: Memory, list: number): void {
  * A full-sweep collection of p: afterwards its heap holds exactly what the
  * roots reach, its fragments are freed and at least `need` words are free
  * between the heap top and the stack. Roots are updated in place: x[0..live-1],
- * the stack, p.dictionary, p.mailbox, p.groupLeader, p.exitReason and
+ * the stack, p.dictionary, p.groupLeader, p.exitReason and
  * `extraRoots` (terms the caller holds in JS). When the process is not
  * running, pass its saved registers (p.savedX) as x.
  */
@@ -357,7 +357,6 @@ function evacuateRoots(
   e.roots(x, nLive);
   e.memoryRoots(stackTop, stackEnd);
   e.roots(p.dictionary);
-  e.roots(p.mailbox);
   p.groupLeader = e.evac(p.groupLeader);
   p.exitReason = e.evac(p.exitReason);
   if (extraRoots !== undefined) e.roots(extraRoots);

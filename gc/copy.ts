@@ -29,14 +29,18 @@ import type { Builder } from '../vm/term/make.js';
 import { SUB_REFC_BINARY, type Term, headerSubtag, isBoxed, isHeader, isList, makeBoxed, makeList, ptrVal } from '../vm/term/tags.js';
 import { PROCBIN_BLOCK_OFFSET, PROCBIN_NEXT_OFFSET, objectLayout, objectWords } from './collect.js';
 
+/** Scratch for objectLayout in sizeOfTerm (which never re-enters itself). */
+const sizeLayout = new Int32Array(4);
+
 /** Whether an object at this address belongs to the source (is to be copied). */
 export type IsLocalToSource = (addr: number) => boolean;
 
 /** The words copyTerm(ctx, t, ...) allocates: the size of t as a tree (shared subterms counted each time). */
 export function sizeOfTerm(ctx: TermContext, t: Term, isLocalToSource?: IsLocalToSource): number {
+  if (!isList(t) && !isBoxed(t)) return 0;
   ctx.mem.refresh();
   const w = ctx.mem.i32;
-  const r = new Int32Array(4);
+  const r = sizeLayout;
   const todo: Term[] = [t];
   let words = 0;
   while (todo.length > 0) {
@@ -68,12 +72,12 @@ export function sizeOfTerm(ctx: TermContext, t: Term, isLocalToSource?: IsLocalT
 
 /**
  * A copy of t built in `dest` with one allocation of sizeOfTerm(ctx, t)
- * words; returns the copy's term (t itself when it is an immediate or not
+ * words (`knownSize` when the caller has computed it already); returns the copy's term (t itself when it is an immediate or not
  * local to the source).
  */
-export function copyTerm(ctx: TermContext, t: Term, dest: Builder, isLocalToSource?: IsLocalToSource): Term {
+export function copyTerm(ctx: TermContext, t: Term, dest: Builder, isLocalToSource?: IsLocalToSource, knownSize?: number): Term {
   if (!isList(t) && !isBoxed(t)) return t;
-  const size = sizeOfTerm(ctx, t, isLocalToSource);
+  const size = knownSize ?? sizeOfTerm(ctx, t, isLocalToSource);
   if (size === 0) return t;
   const base = dest.alloc(size);
   const mem = ctx.mem;

@@ -47,3 +47,62 @@ export const SIZE_CLASSES = 24; // up to 2^25 words (128 MiB)
 
 /** Words per atom entry: name block (word index), UTF-8 byte length, character count, hash. */
 export const ATOM_ENTRY_WORDS = 4;
+
+/**
+ * A process's shared control words (the part of its control block other
+ * threads touch): word offsets from the block's first word. The queue
+ * fields hold *slot addresses*: the word index of a word that holds a
+ * message block address (the QueueHead word itself, or a block's next word),
+ * so unlinking the message at the save point and appending at the tail are
+ * both O(1).
+ *
+ *   Status       ProcessStatus; changed with Atomics (Waiting -> Runnable by a sender wakes it once)
+ *   Inbox        head of the outer signal queue: a stack of message blocks pushed with compareExchange
+ *   QueueHead    first message of the inner (private) queue, 0 when empty
+ *   QueueTail    slot where the next message is linked
+ *   Save         slot of the message receive looks at next
+ *   QueueLen     messages in the inner queue
+ *   Marker0/1    receive markers: a slot (0 = unused) and the reference id bound to it
+ *   RunNext      next process in the run queue this one sits in
+ *   Priority     0 max, 1 high, 2 normal, 3 low
+ */
+export const enum Pcb {
+  Status = 0,
+  Pid = 1,
+  Inbox = 2,
+  QueueHead = 3,
+  QueueTail = 4,
+  Save = 5,
+  QueueLen = 6,
+  Marker0Slot = 7,
+  Marker0Ref = 8,
+  Marker1Slot = 9,
+  Marker1Ref = 10,
+  NextMarker = 11,
+  RunNext = 12,
+  Priority = 13,
+  Words = 14,
+}
+
+/**
+ * A message block: the header words, then the message term's own words
+ * (copied by the sender, so no thread writes into another's heap). Once
+ * received, the block becomes one of the receiver's heap fragments.
+ *   Next     next message in the queue (or in the inbox stack)
+ *   Term     the message
+ *   OffHeap  the message's ProcBins, linked like a heap's (spliced into the receiver's list on receipt)
+ */
+export const enum Msg {
+  Next = 0,
+  Term = 1,
+  OffHeap = 2,
+  Data = 3,
+}
+
+/** Run queues: one per priority (max, high, normal, low), each [head, tail, length] of PCB addresses linked by Pcb.RunNext. */
+export const enum RunQ {
+  Lock = 0,
+  Queues = 1,
+  Stride = 3,
+  Words = 13,
+}

@@ -27,6 +27,8 @@ import { addSlow, subSlow } from './interp_arith.js';
 import * as cold from './interp_cold.js';
 import { Halt } from './halt.js';
 import { send as sendMessage } from '../bifs/erlang_process.js';
+import { Msg, Pcb } from '../scheduler/layout.js';
+import { bindMarker, clearMarker, fetchInbox, markerSlot, reserveMarker, unlinkAt } from './mailbox.js';
 import {
   OP_ADD,
   OP_APPLY2_STUB,
@@ -83,6 +85,9 @@ export interface Registers {
 }
 
 export const MAX_X_REGS = 1024;
+
+/** erlang:send/2, the BIF frame of a failing send instruction (looked up once). */
+let SEND_BIF: BifEntry | undefined;
 
 export function newRegisters(): Registers {
   const args: T.Term[][] = [];
@@ -830,9 +835,16 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             throw new Error(`${bif.key} returned`);
           }
           // ---- receive
-          case 23: { // loop_rec Fail D
-            if (p.savePointer < p.mailbox.length) {
-              const msg = p.mailbox[p.savePointer]!;
+          case 23: { // loop_rec Fail D: the message at the save slot (vm/mailbox.ts), moving the inbox in at the end
+            const pcb = p.pcb;
+            let block = m[m[pcb + Pcb.Save]!]!;
+            if (block === 0 && fetchInbox(m, pcb) > 0) {
+              mem.refresh(); // a sender on another thread may have grown the memory for the block
+              m = mem.i32;
+              block = m[m[pcb + Pcb.Save]!]!;
+            }
+            if (block !== 0) {
+              const msg = m[block + Msg.Term]!;
               const d = m[pc + 2]!;
               if (d & 4) m[E + 1 + (d >>> 3)] = msg;
               else x[d >>> 3] = msg;
@@ -840,25 +852,34 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             } else pc = m[pc + 1]!;
             break;
           }
-          case 24: // loop_rec_end Label
-            p.savePointer++;
+          case 24: // loop_rec_end Label: the save slot moves to the current message's next word
+            m[p.pcb + Pcb.Save] = m[m[p.pcb + Pcb.Save]!]! + Msg.Next;
             pc = m[pc + 1]!;
             break;
-          case 21: // remove_message
-            p.mailbox.splice(p.savePointer, 1);
-            p.savePointer = 0;
+          case 21: { // remove_message
+            const pcb = p.pcb;
+            p.adoptMessage(unlinkAt(m, pcb, m[pcb + Pcb.Save]!));
+            m[pcb + Pcb.Save] = pcb + Pcb.QueueHead;
             p.timeoutAt = -1;
+            p.timedOut = false;
             p.waitArmed = false;
             pc += 1;
             break;
+          }
           case 22: // timeout
-            p.savePointer = 0;
+            m[p.pcb + Pcb.Save] = p.pcb + Pcb.QueueHead;
             p.timeoutAt = -1;
             p.waitArmed = false;
             pc += 1;
             break;
           case 25: // wait Label
-            p.waitLength = p.mailbox.length;
+            // Messages that arrived since loop_rec looked: scan them instead of waiting.
+            if (fetchInbox(m, p.pcb) > 0 && m[m[p.pcb + Pcb.Save]!] !== 0) {
+              mem.refresh();
+              m = mem.i32;
+              pc = m[pc + 1]!;
+              break;
+            }
             p.pc = m[pc + 1]!;
             p.cp = cp;
             p.stackTop = E;
@@ -887,7 +908,12 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.waitArmed = true;
             }
             p.timeoutPc = ipc;
-            p.waitLength = p.mailbox.length;
+            if (fetchInbox(m, p.pcb) > 0 && m[m[p.pcb + Pcb.Save]!] !== 0) {
+              mem.refresh();
+              m = mem.i32;
+              pc = m[pc + 1]!;
+              break;
+            }
             p.pc = m[pc + 1]!;
             p.cp = cp;
             p.stackTop = E;
@@ -895,27 +921,40 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.savedX = x.slice(0, 0);
             return RunResult.Wait;
           }
-          case 173: // recv_marker_bind Marker Ref
+          case 173: { // recv_marker_bind Marker Ref
+            const sm = m[pc + 1]!;
+            const marker = sm & 3 ? sm : sm & 4 ? m[E + 1 + (sm >>> 3)]! : x[sm >>> 3]!;
+            const sr = m[pc + 2]!;
+            const ref = sr & 3 ? sr : sr & 4 ? m[E + 1 + (sr >>> 3)]! : x[sr >>> 3]!;
+            if (T.isSmall(marker)) bindMarker(m, p.pcb, T.smallVal(marker), vm.refId(ref));
             pc += 3;
             break;
-          case 174: // recv_marker_clear Ref
-            pc += 2;
-            break;
-          case 175: { // recv_marker_reserve D: markers are not used yet (receive scans from the start)
-            const d = m[pc + 1]!;
-            if (d & 4) m[E + 1 + (d >>> 3)] = T.NIL;
-            else x[d >>> 3] = T.NIL;
+          }
+          case 174: { // recv_marker_clear Ref
+            const sr = m[pc + 1]!;
+            const id = vm.refId(sr & 3 ? sr : sr & 4 ? m[E + 1 + (sr >>> 3)]! : x[sr >>> 3]!);
+            if (id >= 0) clearMarker(m, p.pcb, id);
             pc += 2;
             break;
           }
-          case 176: // recv_marker_use Ref
-            p.savePointer = 0;
+          case 175: { // recv_marker_reserve D: a marker at the queue's current tail (vm/mailbox.ts)
+            const d = m[pc + 1]!;
+            const marker = T.makeSmall(reserveMarker(m, p.pcb));
+            if (d & 4) m[E + 1 + (d >>> 3)] = marker;
+            else x[d >>> 3] = marker;
             pc += 2;
             break;
+          }
+          case 176: { // recv_marker_use Ref: receive starts at the marker bound to Ref
+            const sr = m[pc + 1]!;
+            m[p.pcb + Pcb.Save] = markerSlot(m, p.pcb, vm.refId(sr & 3 ? sr : sr & 4 ? m[E + 1 + (sr >>> 3)]! : x[sr >>> 3]!));
+            pc += 2;
+            break;
+          }
           case 20: { // send: x0 ! x1
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             fail.kind = FrameKind.InlineBif;
-            fail.bif = vm.bif('erlang', 'send', 2);
+            fail.bif = SEND_BIF ??= vm.bif('erlang', 'send', 2);
             fail.args = [x[0]!, x[1]!];
             sendMessage(p, x[0]!, x[1]!);
             fail.kind = FrameKind.Current;

@@ -27,7 +27,16 @@ import type { AtomTable } from './term/atoms.js';
 import { Heap } from './term/heap.js';
 import type { Builder } from './term/make.js';
 import type { VM } from './vm.js';
+import type { MonitorEntry } from '../bifs/erlang_process.js';
 import { NIL, type Term } from './term/tags.js';
+import { Msg, Pcb } from '../scheduler/layout.js';
+import { freeQueue, initQueue } from './mailbox.js';
+
+/** Process priorities, as Pcb.Priority holds them (run queue order). */
+export const PRIORITY_MAX = 0;
+export const PRIORITY_HIGH = 1;
+export const PRIORITY_NORMAL = 2;
+export const PRIORITY_LOW = 3;
 
 /** Heap sizes in words, as the real VM grows them (Fibonacci-like, then +20%). */
 export function nextHeapSize(atLeast: number): number {
@@ -76,23 +85,37 @@ export class Process implements Builder {
   reductions = 0;
   /** Garbage collections so far (the interpreter notices one made under it by a cold path). */
   gcCount = 0;
-  status: ProcessStatus = ProcessStatus.Runnable;
 
-  // ---- mailbox: message terms (each copied onto this process's heap or a fragment)
-  mailbox: Term[] = [];
-  /** Index of the next message receive looks at (the save pointer). */
-  savePointer = 0;
+  /**
+   * The shared control words (scheduler/layout.ts `Pcb`): status, the
+   * message queues and the run-queue link, which other threads touch.
+   * 0 once the process has ended and released them.
+   */
+  pcb: number;
+
+  get status(): ProcessStatus {
+    return this.pcb === 0 ? ProcessStatus.Exited : Atomics.load(this.mem.i32, this.pcb + Pcb.Status);
+  }
+
+  set status(s: ProcessStatus) {
+    if (this.pcb !== 0) Atomics.store(this.mem.i32, this.pcb + Pcb.Status, s);
+  }
+
   /** A receive timer's deadline (ms, performance.now() clock) or -1. */
   timeoutAt = -1;
+  /** Bumped whenever a receive timer is set or dropped: a timer-heap entry with another number is stale. */
+  timerSeq = 0;
   timedOut = false;
-  /** Mailbox length when the process last waited: only messages beyond it wake it. */
-  waitLength = 0;
   /** A receive's timeout has been read (and its timer set, unless infinity) by wait_timeout. */
   waitArmed = false;
   /** Address of the wait_timeout instruction to resume at when the receive timer fires. */
   timeoutPc = 0;
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */
   yieldRequested = false;
+
+  /** Monitors on this process, and monitors it holds, by reference id (bifs/erlang_process.ts). */
+  monitoredBy: Map<number, MonitorEntry> | undefined = undefined;
+  monitoring: Map<number, MonitorEntry> | undefined = undefined;
 
   /** Linked processes, by pid data (number and serial; pids are immediates: no GC concern). */
   readonly links = new Set<number>();
@@ -120,6 +143,12 @@ export class Process implements Builder {
     readonly pid: Term,
     heapWords: number = MIN_HEAP_SIZE,
   ) {
+    const pcb = mem.allocZeroed(Pcb.Words);
+    const w = mem.i32;
+    w[pcb + Pcb.Pid] = pid;
+    w[pcb + Pcb.Priority] = PRIORITY_NORMAL;
+    initQueue(w, pcb);
+    this.pcb = pcb;
     this.block = mem.alloc(heapWords);
     this.blockEnd = this.block + heapWords;
     this.stackTop = this.blockEnd;
@@ -159,6 +188,25 @@ export class Process implements Builder {
     return new Heap(this.mem, frag, frag + Math.max(words, 1));
   }
 
+  /**
+   * A message block unlinked by remove_message becomes a heap fragment: its
+   * term stays where the sender built it until the next collection, and its
+   * ProcBins join this process's off-heap list.
+   */
+  adoptMessage(block: number): void {
+    const w = this.mem.i32;
+    let pb = w[block + Msg.OffHeap]!;
+    while (pb !== 0) {
+      const next = w[pb + 3]!;
+      w[pb + 3] = this.offHeap;
+      this.offHeap = pb;
+      pb = next;
+    }
+    w[block + Msg.OffHeap] = 0;
+    this.fragments.push(block);
+    this.fragmentWords += this.mem.blockWords(block);
+  }
+
   linkOffHeap(procBin: number): void {
     this.mem.i32[procBin + 3] = this.offHeap;
     this.offHeap = procBin;
@@ -174,9 +222,19 @@ export class Process implements Builder {
     this.fragmentWords = 0;
     if (this.block !== 0) mem.free(this.block);
     this.block = this.blockEnd = this.stackTop = 0;
-    this.mailbox = [];
     this.dictionary = [];
+    if (this.pcb !== 0) {
+      freeQueue(mem, this.pcb, (pb) => releaseProcBins(mem, pb));
+      Atomics.store(mem.i32, this.pcb + Pcb.Status, ProcessStatus.Exited);
+      mem.free(this.pcb);
+      this.pcb = 0;
+    }
   }
+}
+
+/** Releases a list of ProcBins linked through their next word (a dropped message's). */
+export function releaseProcBins(mem: Memory, pb: number): void {
+  for (; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
 }
 
 /** Drops one reference to an off-heap binary block, freeing it with the last. */

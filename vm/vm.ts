@@ -15,7 +15,11 @@ import '../bifs/index.js';
 import { notifyMonitors } from '../bifs/erlang_process.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { collectGarbage } from '../gc/collect.js';
-import { copyTerm } from '../gc/copy.js';
+import { copyTerm, sizeOfTerm } from '../gc/copy.js';
+import { Msg, Pcb } from '../scheduler/layout.js';
+import { RunQueue } from '../scheduler/run_queue.js';
+import { TimerHeap } from '../scheduler/timers.js';
+import { inboxEmpty, MessageBuilder, pushInbox } from './mailbox.js';
 import { functionAt, CatchTable, ExportTable, FunTable, ModuleTable, type LoadedModule } from './code/code_table.js';
 import { loadModule } from './code/load.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_BIF_STUB_ERROR, OP_CALL_BIF_RETURN, OP_PROCESS_EXIT } from './code/ops.js';
@@ -25,7 +29,7 @@ import { MIN_HEAP_SIZE, Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
 import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, type Term } from './term/tags.js';
-import { mkList, mkTuple3 } from './term/make.js';
+import { mkList, mkTuple3, type Builder } from './term/make.js';
 import { Halt } from './halt.js';
 import { CLASS_ERROR } from './errors.js';
 import type { BinSpec } from './term/bits_build.js';
@@ -84,7 +88,10 @@ export class VM {
   readonly codePath: string[];
   readonly processes = new Map<number, Process>();
   readonly registered = new Map<Term, Process>();
-  private readonly runQueue: Process[] = [];
+  /** This thread's run queue (shared memory: other threads wake processes into it). */
+  readonly runQueue: RunQueue;
+  /** Receive timeouts and erlang timers, earliest first. */
+  private readonly timerHeap = new TimerHeap();
   private readonly regs: Registers = newRegisters();
   private nextPid = 1;
   private readonly missing = new Set<Term>();
@@ -108,6 +115,8 @@ export class VM {
     this.mem = Memory.create(options.memory);
     this.atoms = AtomTable.format(this.mem);
     this.exports = new ExportTable(this.mem);
+    this.runQueue = RunQueue.create(this.mem);
+    this.messageBuilder = new MessageBuilder(this.mem, this.atoms);
     this.slice = options.slice ?? 4000;
     this.gcStress = options.gcStress ?? process.env.BEAMJS_GC_STRESS === '1';
     this.jit = new Jit(this, options.jit === false ? { enabled: false } : { threshold: options.jit?.threshold });
@@ -203,7 +212,7 @@ export class VM {
     }
     p.pc = addr;
     this.processes.set(pidData(pid), p);
-    this.runQueue.push(p);
+    this.runQueue.enqueue(p.pcb);
     return p;
   }
 
@@ -240,20 +249,43 @@ export class VM {
   onAliasReply: ((owner: Process, refId: number) => void) | undefined;
 
   /** Sends a copy of msg to dest (a pid, a registered name or an alias); a dead destination drops it. */
-  send(from: Process, dest: Term, msg: Term): void {
+  send(_from: Process, dest: Term, msg: Term): void {
     const target = this.resolveDest(dest);
-    if (target === undefined || target.status === ProcessStatus.Exited) return;
-    const copy = target === from ? msg : copyTerm(this, msg, target);
-    this.deliver(target, copy);
+    if (target === undefined || target.pcb === 0) return;
+    this.deliver(target, msg);
   }
 
-  /** Puts a message (already on the target's heap) in its mailbox and wakes it. */
+  /** Copies msg (a term in any memory this thread may read) into a new message block for target and posts it. */
   deliver(target: Process, msg: Term): void {
-    if (TRACE.messages) this.writeStderr(`beamjs: ${displayText(this, target.pid)} <- ${displayText(this, msg)}\n`);
-    target.mailbox.push(msg);
-    if (target.status === ProcessStatus.Waiting) {
-      target.status = ProcessStatus.Runnable;
-      this.runQueue.push(target);
+    if (target.pcb === 0) return;
+    const b = this.messageBuilder;
+    const size = sizeOfTerm(this, msg);
+    b.open(size);
+    this.post(target, b.close(copyTerm(this, msg, b, undefined, size)));
+  }
+
+  /** Builds a message of at most `words` words with `build` and posts it to target (nothing when it has ended). */
+  deliverBuilt(target: Process, words: number, build: (b: Builder) => Term): void {
+    if (target.pcb === 0) return;
+    const b = this.messageBuilder;
+    b.open(words);
+    this.post(target, b.close(build(b)));
+  }
+
+  private readonly messageBuilder: MessageBuilder;
+
+  /** Pushes a filled message block on target's inbox and wakes it if it waits (exactly once: compareExchange). */
+  private post(target: Process, block: number): void {
+    const w = this.mem.i32;
+    if (TRACE.messages) this.writeStderr(`beamjs: ${displayText(this, target.pid)} <- ${displayText(this, w[block + Msg.Term]!)}\n`);
+    pushInbox(w, target.pcb, block);
+    this.wake(target.pcb);
+  }
+
+  /** Makes a waiting process runnable; only the caller whose compareExchange wins enqueues it. */
+  private wake(pcb: number): void {
+    if (Atomics.compareExchange(this.mem.i32, pcb + Pcb.Status, ProcessStatus.Waiting, ProcessStatus.Runnable) === ProcessStatus.Waiting) {
+      this.runQueue.enqueue(pcb);
     }
   }
 
@@ -263,7 +295,7 @@ export class VM {
   }
 
   /** The reference with this id, built on p's heap (the same id gives an equal reference). */
-  refWithId(p: Process, n: number): Term {
+  refWithId(p: Builder, n: number): Term {
     const at = p.alloc(4);
     const w = this.mem.i32;
     w[at] = makeHeader(3, 0x4);
@@ -304,8 +336,9 @@ export class VM {
     const ref = this.makeRef(p);
     const saved = copyTerm(p, msg, this.scratchBuilder());
     const at = performance.now() + ms;
-    this.timers.set(this.refId(ref), { at, dest, msg: saved, timeout });
-    this.nextDeadline = Math.min(this.nextDeadline, at);
+    const id = this.refId(ref);
+    this.timers.set(id, { at, dest, msg: saved, timeout });
+    this.timerHeap.push({ at, seq: -1, target: id });
     return ref;
   }
 
@@ -318,25 +351,23 @@ export class VM {
     return Math.max(0, Math.ceil(t.at - performance.now()));
   }
 
-  private fireVmTimers(now: number): number {
-    let next = Infinity;
-    for (const [id, t] of this.timers) {
-      if (t.at > now) {
-        next = Math.min(next, t.at);
-        continue;
-      }
-      this.timers.delete(id);
-      const target = isAtom(t.dest) ? this.registered.get(t.dest) : this.processOf(t.dest);
-      if (target === undefined || target.status === ProcessStatus.Exited) continue;
-      const msg = copyTerm(this, t.msg, target);
-      this.deliver(target, t.timeout ? mkTuple3(target, this.atoms.intern('timeout'), this.refWithId(target, id), msg) : msg);
-    }
-    return next;
+  /** Delivers an erlang timer's message (the timer has not been cancelled). */
+  private fireVmTimer(id: number): void {
+    const t = this.timers.get(id);
+    if (t === undefined) return;
+    this.timers.delete(id);
+    const target = isAtom(t.dest) ? this.registered.get(t.dest) : this.processOf(t.dest);
+    if (target === undefined || target.pcb === 0) return;
+    if (!t.timeout) return this.deliver(target, t.msg);
+    const timeoutAtom = this.atoms.intern('timeout');
+    this.deliverBuilt(target, sizeOfTerm(this, t.msg) + 4 + 4, (b) =>
+      mkTuple3(b, timeoutAtom, this.refWithId(b, id), copyTerm(this, t.msg, b)),
+    );
   }
 
   setReceiveTimer(p: Process, ms: number): void {
     p.timeoutAt = performance.now() + ms;
-    this.nextDeadline = Math.min(this.nextDeadline, p.timeoutAt);
+    this.timerHeap.push({ at: p.timeoutAt, seq: ++p.timerSeq, target: p });
   }
 
   reportInternalError(p: Process, e: unknown): void {
@@ -363,9 +394,13 @@ export class VM {
    * are served by sleeping this thread until the next deadline.
    */
   runUntil(until: () => boolean): void {
+    const w0 = this.mem.i32;
+    void w0;
     while (!until()) {
-      const p = this.runQueue.shift();
+      const pcb = this.runQueue.dequeue();
+      const p = pcb === 0 ? undefined : this.processOf(this.mem.i32[pcb + Pcb.Pid]!);
       if (p === undefined) {
+        if (pcb !== 0) continue;
         if (!this.fireTimers()) return;
         continue;
       }
@@ -386,42 +421,47 @@ export class VM {
       if (TRACE.slices) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
       if (r === RunResult.Yield) {
         p.status = ProcessStatus.Runnable;
-        this.runQueue.push(p);
+        this.runQueue.enqueue(p.pcb);
       } else if (r === RunResult.Wait) {
-        // Messages that came while it ran and that its receive has not looked at yet.
-        if (p.savePointer < p.mailbox.length && p.mailbox.length > p.waitLength) {
-          p.status = ProcessStatus.Runnable;
-          this.runQueue.push(p);
-        } else p.status = ProcessStatus.Waiting;
+        // Receive looked at everything it had: a message that came since is in the inbox. Publish
+        // Waiting first, then look: a sender either sees Waiting (and wakes it) or pushed before the look.
+        p.status = ProcessStatus.Waiting;
+        if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
       } else this.exit(p);
-      if (this.runQueue.length === 0 || performance.now() >= this.nextDeadline) this.fireTimers(false);
+      if (this.timerHeap.next <= performance.now()) this.fireTimers(false);
     }
   }
 
-  /** The earliest receive or erlang timer deadline (a bound: fireTimers recomputes it). */
-  private nextDeadline = Infinity;
-
-  /** Wakes processes whose receive timers expired; sleeps until the next one when `sleep`. Returns whether any timer exists. */
+  /**
+   * Fires the timers that are due: receive timeouts wake their process at
+   * the timeout branch; erlang timers deliver their message. When nothing
+   * can run, sleeps until the next deadline (if `sleep`). Returns false when
+   * nothing can ever run again (no runnable process and no timer).
+   */
   private fireTimers(sleep = true): boolean {
-    const now = performance.now();
-    let next = this.fireVmTimers(now);
-    let any = next < Infinity || this.runQueue.length > 0;
-    for (const p of this.processes.values()) {
-      if (p.status !== ProcessStatus.Waiting || p.timeoutAt < 0) continue;
-      any = true;
-      if (p.timeoutAt <= now) {
+    const heap = this.timerHeap;
+    for (;;) {
+      const now = performance.now();
+      for (let e = heap.popDue(now); e !== undefined; e = heap.popDue(now)) {
+        if (typeof e.target === 'number') {
+          this.fireVmTimer(e.target);
+          continue;
+        }
+        const p = e.target as Process;
+        if (p.timerSeq !== e.seq || p.timeoutAt < 0) continue;
+        // Due: a waiting process resumes at its timeout branch; a runnable one (woken by a message
+        // its receive may not match) takes that branch at its next wait_timeout.
         p.timedOut = true;
         p.timeoutAt = -1;
+        if (p.status !== ProcessStatus.Waiting) continue;
         p.pc = p.timeoutPc;
-        p.status = ProcessStatus.Runnable;
-        this.runQueue.push(p);
-      } else next = Math.min(next, p.timeoutAt);
+        this.wake(p.pcb);
+      }
+      if (this.runQueue.length > 0) return true;
+      if (heap.size === 0) return false;
+      if (!sleep) return true;
+      sleepMs(Math.max(0, heap.next - performance.now()));
     }
-    this.nextDeadline = next;
-    if (this.runQueue.length > 0) return true;
-    if (!any) return false;
-    if (sleep && next < Infinity) sleepMs(Math.max(0, next - performance.now()));
-    return true;
   }
 
   /** The process running on this thread, if any. */
@@ -440,9 +480,7 @@ export class VM {
     void sourceMem;
     if (viaExit2 && reason === commonAtom('kill')) return this.terminate(target, commonAtom('killed'));
     if (target.trapExit) {
-      const copy = copyTerm(this, reason, target);
-      const msg = mkTuple3(target, commonAtom('EXIT'), from, copy);
-      this.deliver(target, msg);
+      this.deliverBuilt(target, sizeOfTerm(this, reason) + 4, (b) => mkTuple3(b, commonAtom('EXIT'), from, copyTerm(this, reason, b)));
       return;
     }
     if (reason === commonAtom('normal') && from !== target.pid) return;
@@ -460,8 +498,7 @@ export class VM {
     p.pendingExit = undefined;
     p.exitReason = reason;
     p.exitClass = NIL;
-    const i = this.runQueue.indexOf(p);
-    if (i >= 0) this.runQueue.splice(i, 1);
+    if (p.status === ProcessStatus.Runnable) this.runQueue.remove(p.pcb);
     this.exit(p);
   }
 
@@ -542,7 +579,7 @@ export class VM {
   private flushIo(): void {
     const io = this.ioServer;
     if (io === undefined) return;
-    this.runUntil(() => io.status === ProcessStatus.Waiting && io.mailbox.length === 0);
+    this.runUntil(() => io.status === ProcessStatus.Waiting && inboxEmpty(this.mem.i32, io.pcb));
   }
 
   private startIoServer(): void {

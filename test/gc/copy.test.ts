@@ -89,23 +89,23 @@ describe('copyTerm against terms from erl', () => {
     const dest = newProcess(ctx, 4);
     const sent = cases.filter((c) => c.kind === 'random').slice(0, 100);
     const x = new Int32Array(sent.length);
+    const received = new Int32Array(sent.length);
     sent.forEach((c, i) => {
       x[i] = buildLinked(src, c.term);
-      dest.mailbox.push(copyTerm(src, x[i]!, dest));
+      received[i] = copyTerm(src, x[i]!, dest);
     });
     expect(dest.fragments.length).toBeGreaterThan(0);
     const expected = sent.map((c) => hexOf(termToBinary(src, x[sent.indexOf(c)]!)));
     collectGarbage(src, x, 0, 0); // the sender forgets everything
-    collectGarbage(dest, new Int32Array(0), 0, 0);
-    expect(dest.mailbox.map((m) => hexOf(termToBinary(dest, m)))).toEqual(expected);
-    const blocks = dest.mailbox.flatMap((m) => procBinBlocks(dest, m));
+    collectGarbage(dest, received, received.length, 0);
+    expect([...received].map((m) => hexOf(termToBinary(dest, m)))).toEqual(expected);
+    const blocks = [...received].flatMap((m) => procBinBlocks(dest, m));
     for (const b of new Set(blocks)) expect(Atomics.load(mem.i32, b)).toBe(blocks.filter((y) => y === b).length);
     // The receiver drops the messages: every block is freed.
     const allocated = mem.allocatedWords;
     const freed = [...new Set(blocks)].reduce((n, b) => n + mem.blockWords(b), 0);
     const heapBefore = mem.blockWords(dest.block);
-    dest.mailbox = [];
-    collectGarbage(dest, new Int32Array(0), 0, 0);
+    collectGarbage(dest, received, 0, 0);
     expect(mem.allocatedWords).toBe(allocated - freed - heapBefore + mem.blockWords(dest.block));
   });
 });
@@ -135,7 +135,8 @@ describe('copyTerm on hand-built terms', () => {
     expect(Atomics.load(mem.i32, block)).toBe(2);
     // the destination exits: its two ProcBins release the block
     const allocated = mem.allocatedWords;
-    const destWords = mem.blockWords(dest.block) + dest.fragments.reduce((n, f) => n + mem.blockWords(f), 0);
+    // its heap, its fragments and its control block go
+    const destWords = mem.blockWords(dest.block) + dest.fragments.reduce((n, f) => n + mem.blockWords(f), 0) + mem.blockWords(dest.pcb);
     const blockWords = mem.blockWords(block);
     dest.release();
     expect(mem.allocatedWords).toBe(allocated - destWords - blockWords);
