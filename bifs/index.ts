@@ -3,6 +3,7 @@
  * (bifs/registry.ts). A new group file is added here.
  */
 import './beamjs_io.js';
+import './atomics.js';
 import './binary.js';
 import './direct_mode.js';
 import './erlang_arith.js';
