@@ -107,7 +107,7 @@ const enum Need {
 function withTable<R>(p: Process, tab: Term, need: Need, fn: (t: number) => R): R {
   const mem = p.mem;
   const t = findTable(p, tab);
-  if (t === 0) throw err(p, 'id');
+  if (t === 0) throw err(p, isAtom(tab) || isEtsRef(p, tab) ? 'id' : 'type');
   const gen = isAtom(tab) ? -1 : mem.i32[ptrVal(tab) + 2]!;
   lockTable(mem, t);
   try {
@@ -170,6 +170,7 @@ function newTable(p: Process, name: Term, opts: Term): Term {
   let flags = 0;
   let heir: Term = a(p, 'none');
   let heirData: Term = THE_NON_VALUE;
+  let dcGiven = false;
   const flag = (bit: number, v: Term): void => {
     if (v === ATOM_TRUE) flags |= bit;
     else if (v === ATOM_FALSE) flags &= ~bit;
@@ -179,7 +180,7 @@ function newTable(p: Process, name: Term, opts: Term): Term {
     if (isAtom(o)) {
       switch (p.atoms.name(o)) {
         case 'set':
-          type = TableType.Set;
+          // The real VM: `set` is the default and never overrides another type option.
           break;
         case 'ordered_set':
           type = TableType.OrderedSet;
@@ -234,10 +235,10 @@ function newTable(p: Process, name: Term, opts: Term): Term {
       heirData = el[2]!;
     } else throw err(p);
   }
-  // ordered_set and write_concurrency: decentralized counters default on (as OTP 25 reports).
-  if (type === TableType.OrderedSet && (flags & F_WRITE_CONC) !== 0 && !list.some((o) => isTuple(p, o) && tupleElement(p, o, 1) === a(p, 'decentralized_counters'))) {
-    flags |= F_DECENTRALIZED;
-  }
+  // decentralized_counters as OTP 25 settles it: only with write_concurrency;
+  // then as asked, else on for write_concurrency auto and for ordered_set.
+  if ((flags & F_WRITE_CONC) === 0) flags &= ~F_DECENTRALIZED;
+  else if (!dcGiven && ((flags & F_WRITE_CONC_AUTO) !== 0 || type === TableType.OrderedSet)) flags |= F_DECENTRALIZED;
   const hd = heirData === THE_NON_VALUE ? 0 : storeObject(p, heirData);
   const t = createTable(p.mem, name, p.pid, { type, access, named, keypos, flags, heir, heirData: hd });
   if (t === 0) {
@@ -293,11 +294,11 @@ export function etsOwnerExited(vm: VM, p: Process): void {
 
 function giveAway(p: Process, tab: Term, pid: Term, gift: Term): Term {
   if (!isLocalPid(pid)) throw err(p);
-  return withTable(p, tab, Need.None, (t) => {
+  return withTable(p, tab, Need.Write, (t) => {
     const w = p.mem.i32;
     if (w[t + T_OWNER] !== p.pid) throw err(p, 'not_owner');
     const q = p.vm.processOf(pid);
-    if (q === undefined || q.status === ProcessStatus.Exited) throw err(p, 'dead_owner');
+    if (q === undefined || q.status === ProcessStatus.Exited) throw err(p);
     if (q === p) throw err(p, 'owner');
     w[t + T_OWNER] = pid;
     const msg = mkTuple(p, [a(p, 'ETS-TRANSFER'), tabTerm(p, t), p.pid, gift]);
@@ -492,7 +493,7 @@ function updateElement(p: Process, tab: Term, key: Term, spec: Term): Term {
   return withTable(p, tab, Need.Write, (t) => {
     const mem = p.mem;
     const type = tableType(mem, t);
-    if (type === TableType.Bag || type === TableType.DuplicateBag) throw err(p, 'table_type');
+    if (type === TableType.Bag || type === TableType.DuplicateBag) throw err(p);
     const keypos = mem.i32[t + T_KEYPOS]!;
     const list = isTuple(p, spec) ? [spec] : listToArray(p, spec);
     if (list === undefined) throw err(p);
