@@ -478,12 +478,15 @@ function atomNameHash(bytes: Uint8Array): number {
   }
   return h;
 }
-const atomHashCache = new Map<Term, number>();
+/** Per memory (atom indexes belong to one VM): atom → hash. */
+const atomHashCaches = new WeakMap<Memory, Map<Term, number>>();
 const utf8 = new TextEncoder();
 
 /** The hash a hash table files a key under, as OTP 25's: the atom-table hash for atoms, the internal hash otherwise. */
 export function keyHash(ctx: TermContext, key: Term): number {
   if (isAtom(key)) {
+    let atomHashCache = atomHashCaches.get(ctx.mem);
+    if (atomHashCache === undefined) atomHashCaches.set(ctx.mem, (atomHashCache = new Map()));
     let h = atomHashCache.get(key);
     if (h === undefined) atomHashCache.set(key, (h = atomNameHash(utf8.encode(ctx.atoms.name(key)))));
     return h | 0;
