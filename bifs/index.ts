@@ -3,6 +3,7 @@
  * (bifs/registry.ts). A new group file is added here.
  */
 import './beamjs_io.js';
+import './atomics.js';
 import './binary.js';
 import './direct_mode.js';
 import './erlang_arith.js';
@@ -13,6 +14,7 @@ import './erlang_hash.js';
 import './erlang_misc.js';
 import './erlang_process.js';
 import './erlang_system.js';
+import './ets.js';
 import './lists.js';
 import './maps.js';
 import './math.js';

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
 import { notifyMonitors } from '../bifs/erlang_process.js';
+import { etsOwnerExited } from '../bifs/ets.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { collectGarbage } from '../gc/collect.js';
 import { copyTerm, sizeOfTerm } from '../gc/copy.js';
@@ -525,6 +526,8 @@ export class VM {
       this.stdout(Buffer.from(text, 'latin1'));
     }
     for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
+    // Tables it owns go to their heirs or are deleted (bifs/ets.ts).
+    etsOwnerExited(this, p);
     // Exit signals to the linked processes, then 'DOWN' to the monitors.
     const linked = [...p.links];
     p.links.clear();
