@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BENCHMARKS, TARGETS } from './benchmarks.mjs';
 
@@ -124,7 +125,7 @@ function beamjsHasSchedulers() {
 }
 
 /** The command line of one run: [command, args]. */
-function commandLine(vm, bench, { arg = bench.arg, iters, schedulers } = {}) {
+function commandLine(vm, bench, { arg = bench.arg, iters = bench.iters, schedulers } = {}) {
   const ebin = relative(ROOT, EBIN);
   const progArgs = iters === undefined ? [arg] : [arg, String(iters)];
   if (vm === 'erl') {
@@ -347,8 +348,8 @@ function smpTable(smp) {
     const bj = s.beamjs;
     return [
       s.name,
-      bj.na ? 'n/a' : t(bj.s1),
-      bj.na ? 'n/a' : t(bj.s2),
+      bj.s1 ? t(bj.s1) : 'n/a',
+      bj.s2 ? t(bj.s2) : 'n/a',
       bj.na ? bj.na : speedup(bj.s1, bj.s2),
       t(s.erl.s1),
       t(s.erl.s2),
@@ -440,9 +441,19 @@ function runSmp(opts, selected, env) {
     }
     const erl = { s1: summarize(runs.erl[1]), s2: summarize(runs.erl[2]) };
     const ref = erl.s1.checksum;
-    const beamjs = hasFlag
-      ? { s1: summarize(runs.beamjs[1], ref), s2: summarize(runs.beamjs[2], ref) }
-      : { na: 'n/a (no --schedulers)' };
+    let beamjs = { na: 'n/a (no --schedulers)' };
+    if (hasFlag) {
+      beamjs = { s1: summarize(runs.beamjs[1], ref), s2: summarize(runs.beamjs[2], ref) };
+      // A CLI that takes --schedulers but does not act on it: the program
+      // itself says how many schedulers it had.
+      for (const s of [1, 2]) {
+        const online = beamjs[`s${s}`].metrics?.schedulers_online?.value;
+        if (online !== undefined && online !== null && online !== s) {
+          beamjs.na = `n/a (--schedulers ${s} gave schedulers_online = ${online})`;
+          break;
+        }
+      }
+    }
     out.push({ name: bench.name, arg: bench.arg, beamjs, erl });
   }
   return out;
@@ -514,11 +525,31 @@ export function summarizeProfile(profile, top) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const maps = new Map();
+  /** The source map of a bundled file (dist/*.js.map), to name TypeScript files and lines. */
+  const sourceMap = (path) => {
+    if (!maps.has(path)) {
+      let map = null;
+      try {
+        if (path.startsWith(ROOT) && existsSync(`${path}.map`)) map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')));
+      } catch {
+        map = null;
+      }
+      maps.set(path, map);
+    }
+    return maps.get(path);
+  };
   const where = (n) => {
     const f = n.callFrame;
     const url = f.url.replace(/^file:\/\//, '');
+    const entry = url === '' || f.lineNumber < 0 ? undefined : sourceMap(url)?.findEntry(f.lineNumber, f.columnNumber);
+    if (entry?.originalSource) {
+      const src = entry.originalSource.replace(/^file:\/\//, '');
+      const file = relative(ROOT, resolve(dirname(url), src));
+      return { fn: f.functionName || '(anonymous)', file, line: entry.originalLine + 1 };
+    }
     const file = url === '' ? '' : url.startsWith(ROOT) ? relative(ROOT, url) : url.replace(/^.*\/node_modules\//, '');
-    return { fn: f.functionName || (file === '' ? '(anonymous)' : '(anonymous)'), file, line: f.lineNumber + 1 };
+    return { fn: f.functionName || '(anonymous)', file, line: f.lineNumber + 1 };
   };
   const keyOf = (n) => {
     const w = where(n);
@@ -558,7 +589,7 @@ export function summarizeProfile(profile, top) {
   ]);
   const lines = table(['#', 'self ms', 'self %', 'total ms', 'total %', 'function (file:line)'], rows, [true, true, true, true, true, false]);
   const byFile = [...fileSelf.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([f, t]) => [f, t / 1000]);
-  return { totalMs, lines, byFile: byFile.map(([f, t]) => [f, t * 1000 / 1000]), ranked };
+  return { totalMs, lines, byFile, ranked };
 }
 
 // ---------------------------------------------------------------- main

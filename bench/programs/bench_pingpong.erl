@@ -6,6 +6,7 @@
 
 main(Args) ->
     N = arg_int(Args),
+    metric("schedulers_online", erlang:system_info(schedulers_online), ""),
     run_bench("pingpong", fun() -> once(N) end).
 
 once(N) ->

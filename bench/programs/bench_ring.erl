@@ -9,6 +9,7 @@
 
 main(Args) ->
     Hops = arg_int(Args),
+    metric("schedulers_online", erlang:system_info(schedulers_online), ""),
     run_bench("ring", fun() -> once(Hops) end).
 
 once(Hops) ->
