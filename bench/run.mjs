@@ -41,6 +41,7 @@ const USAGE = `usage: node bench/run.mjs [options] [BENCHMARK...]
   --arg N            the N given to the program (default: the benchmark's own)
   --smoke            every benchmark once at its smallest size on both VMs,
                      results as JSON (what test/bench/smoke.test.ts runs)
+  --markdown         print bench/results.json as Markdown tables (for the README)
 benchmarks: ${BENCHMARKS.map((b) => b.name).join(' ')}`;
 
 class UsageError extends Error {}
@@ -67,6 +68,7 @@ function parseArgs(argv) {
     else if (flag === '--top') opts.top = positive('--top', value());
     else if (flag === '--arg') opts.arg = String(positive('--arg', value()));
     else if (flag === '--smoke') opts.smoke = true;
+    else if (flag === '--markdown') opts.markdown = true;
     else if (flag === '-h' || flag === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -266,6 +268,8 @@ const loadAverage = () => os.loadavg().map((l) => Number(l.toFixed(2)));
 const NOTE_WIDTH = 100;
 const ms = (us) => (us === undefined ? '-' : (us / 1000).toFixed(1));
 const fixed = (x, digits = 1) => (x === undefined || x === null ? '-' : x.toFixed(digits));
+/** A metric's value: integers as they are, others with two decimals. */
+const figure = (x) => (x === undefined || x === null ? 'n/a' : Number.isInteger(x) ? String(x) : x.toFixed(2));
 const cut = (note) => (note.length > NOTE_WIDTH ? `${note.slice(0, NOTE_WIDTH)}...` : note);
 
 /** Lines of a table; `numeric[i]` right-aligns column i; the last column is free text. */
@@ -329,8 +333,8 @@ function metricsTable(results) {
       const both = typeof bv === 'number' && typeof ev === 'number';
       rows.push([
         `${r.name}.${key}`,
-        r.beamjs.error ? 'error' : r.beamjs.wrong ? 'wrong' : bv === null ? 'n/a' : fixed(bv, 2),
-        r.erl.error ? 'error' : ev === null ? 'n/a' : fixed(ev, 2),
+        r.beamjs.error ? 'error' : r.beamjs.wrong ? 'wrong' : figure(bv),
+        r.erl.error ? 'error' : figure(ev),
         both && ev !== 0 ? fixed(bv / ev, 2) : '-',
         (b ?? e)?.unit ?? '',
         target === undefined ? '' : `${target.text}${typeof bv === 'number' ? (target.check(bv, ev) ? ' met' : ' NOT met') : ''}`,
@@ -592,6 +596,31 @@ export function summarizeProfile(profile, top) {
   return { totalMs, lines, byFile, ranked };
 }
 
+// ---------------------------------------------------------------- markdown
+
+/** The tables of the last run (bench/results.json) as Markdown, for the README. */
+function printMarkdown() {
+  const doc = JSON.parse(readFileSync(RESULTS, 'utf8'));
+  const md = (lines) => {
+    // Reuse the text tables: split columns on two or more spaces.
+    const [head, , ...rows] = lines;
+    const cells = (l) => l.split(/\s{2,}/).map((c) => c.replaceAll('|', '\\|'));
+    const h = cells(head);
+    return [`| ${h.join(' | ')} |`, `| ${h.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${cells(r).join(' | ')} |`)].join('\n');
+  };
+  const m = doc.machine;
+  console.log(
+    `${doc.date.slice(0, 10)}, beamjs ${doc.beamjs.commit}, Node ${doc.node}, OTP ${doc.otp.release} (${doc.otp.flavor}); ` +
+      `${m.cpu}, ${m.cores} cores; load average ${m.loadAverage[0]} at the start, ${doc.finished?.loadAverage?.[0]} at the end; ` +
+      `${doc.rounds} rounds, ${doc.finished?.seconds} s.\n`,
+  );
+  console.log(md(mainTable(doc.benchmarks).map((l) => l.trimEnd())));
+  const metrics = metricsTable(doc.benchmarks);
+  if (metrics.length > 0) console.log(`\n${md(metrics)}`);
+  if (doc.smp?.length > 0) console.log(`\n${md(smpTable(doc.smp))}`);
+  return 0;
+}
+
 // ---------------------------------------------------------------- main
 
 function main() {
@@ -606,6 +635,7 @@ function main() {
   const selected = opts.names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => opts.names.includes(b.name));
   if (opts.profile !== null) return runProfile(opts);
   if (opts.smoke) return runSmoke(opts, selected);
+  if (opts.markdown) return printMarkdown();
 
   const started = Date.now();
   const env = describeEnvironment();
