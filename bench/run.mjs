@@ -93,8 +93,10 @@ function run(command, args, timeoutS) {
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error && r.error.code === 'ENOENT') throw new Error(`cannot run ${command}: not found`);
   const timedOut = r.error?.code === 'ETIMEDOUT';
-  if (r.error && !timedOut) throw r.error;
-  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, signal: r.signal, timedOut, wallMs };
+  // Any other failure to run (ENOBUFS: more than 64 MB of output) is the
+  // run's failure, reported in its row, not the runner's.
+  const failed = r.error && !timedOut ? `${r.error.code ?? ''} ${r.error.message}`.trim() : '';
+  return { stdout: r.stdout ?? '', stderr: failed || (r.stderr ?? ''), status: r.status, signal: r.signal, timedOut, wallMs };
 }
 
 /**
