@@ -502,7 +502,7 @@ function runSmoke(opts, selected) {
  * with their inclusive time. The profile itself stays in bench/profiles/
  * for Chrome DevTools (Performance tab, "Load profile").
  */
-function runProfile(opts) {
+async function runProfile(opts) {
   const bench = BENCHMARKS.find((b) => b.name === opts.profile);
   compilePrograms([bench]);
   if (!existsSync(CLI)) throw new Error(`${relative(ROOT, CLI)} not found (npm run build)`);
@@ -523,7 +523,50 @@ function runProfile(opts) {
   console.log(summary.lines.join('\n'));
   console.log(`\nby file (self time): ${summary.byFile.map(([f, t]) => `${f} ${fixed((100 * t) / summary.totalMs, 1)}%`).join(', ')}`);
   console.log(`\nprofile: ${relative(ROOT, file)} (open in Chrome DevTools)`);
+  await printBifCounts(bench, opts);
   return 0;
+}
+
+/**
+ * A second run, without the profiler, through bench/bif_counts.ts (bundled
+ * here with esbuild): every BIF wrapped in a counter. Prints the most
+ * called BIFs. Instruction counts would need a hook in the interpreter's
+ * loop and are not shown.
+ */
+async function printBifCounts(bench, opts) {
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    log('BIF counts: esbuild is not installed, skipped');
+    return;
+  }
+  const driver = join(PROFILES, 'bif_counts.mjs');
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'bench', 'bif_counts.ts')],
+    outfile: driver,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['pako', 'commander'],
+    logLevel: 'warning',
+  });
+  const [, args] = commandLine('beamjs', bench, { arg: opts.arg ?? bench.arg });
+  const out = run(process.execPath, [driver, ...args.slice(args.indexOf('-pa'))], opts.timeoutS);
+  const line = out.stderr.split('\n').reverse().find((l) => l.startsWith('{"status"'));
+  if (line === undefined) {
+    log(`BIF counts: the counting run failed: ${errorLine(out)}`);
+    return;
+  }
+  const { bifCounts } = JSON.parse(line);
+  const total = bifCounts.reduce((sum, [, n]) => sum + n, 0);
+  const rows = bifCounts.slice(0, opts.top).map(([key, n], i) => [String(i + 1), String(n), fixed((100 * n) / total, 1), key]);
+  console.log(
+    `\nBIF calls through the BIF table (a separate run without the profiler; arithmetic and comparisons ` +
+      `done inline by the interpreter or the JIT are not calls): ${total} calls of ${bifCounts.length} BIFs; top ${rows.length}`,
+  );
+  console.log(table(['#', 'calls', '%', 'BIF'], rows, [true, true, true, false]).join('\n'));
 }
 
 /** Self and inclusive time per function of a V8 .cpuprofile. */
@@ -625,7 +668,7 @@ function printMarkdown() {
 
 // ---------------------------------------------------------------- main
 
-function main() {
+async function main() {
   let opts;
   try {
     opts = parseArgs(process.argv.slice(2));
@@ -675,7 +718,7 @@ function main() {
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    process.exitCode = main();
+    process.exitCode = await main();
   } catch (e) {
     process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 1;
