@@ -37,11 +37,12 @@ const USAGE = `usage: node bench/run.mjs [options] [BENCHMARK...]
   --no-smp           skip the 1-vs-2-schedulers runs
   --profile NAME     run NAME once on beamjs under node --cpu-prof and print
                      the functions with the most self time (no erl run)
-  --top N            rows of the profile table (default 30)
+  --top N            rows of the profile and BIF-count tables (default 30)
   --arg N            the N given to the program (default: the benchmark's own)
   --smoke            every benchmark once at its smallest size on both VMs,
                      results as JSON (what test/bench/smoke.test.ts runs)
   --markdown         print bench/results.json as Markdown tables (for the README)
+  --note TEXT        a remark kept in results.json (e.g. "machine shared with test runs")
 benchmarks: ${BENCHMARKS.map((b) => b.name).join(' ')}`;
 
 class UsageError extends Error {}
@@ -69,6 +70,7 @@ function parseArgs(argv) {
     else if (flag === '--arg') opts.arg = String(positive('--arg', value()));
     else if (flag === '--smoke') opts.smoke = true;
     else if (flag === '--markdown') opts.markdown = true;
+    else if (flag === '--note') opts.note = value();
     else if (flag === '-h' || flag === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -657,7 +659,7 @@ function printMarkdown() {
   console.log(
     `${doc.date.slice(0, 10)}, beamjs ${doc.beamjs.commit}, Node ${doc.node}, OTP ${doc.otp.release} (${doc.otp.flavor}); ` +
       `${m.cpu}, ${m.cores} cores; load average ${m.loadAverage[0]} at the start, ${doc.finished?.loadAverage?.[0]} at the end; ` +
-      `${doc.rounds} rounds, ${doc.finished?.seconds} s.\n`,
+      `${doc.rounds} rounds, ${doc.finished?.seconds} s.${doc.note ? ` Note: ${doc.note}.` : ''}\n`,
   );
   console.log(md(mainTable(doc.benchmarks).map((l) => l.trimEnd())));
   const metrics = metricsTable(doc.benchmarks);
@@ -687,7 +689,9 @@ async function main() {
   console.log(`beamjs ${env.beamjs.commit} vs erl — ${env.date}`);
   console.log(`Node ${env.node}; OTP ${env.otp.release} (erts ${env.otp.erts}, ${env.otp.flavor}, ${env.otp.schedulers} schedulers)`);
   console.log(`${env.machine.cpu}, ${env.machine.cores} cores, ${env.machine.memoryGiB} GiB; ${env.machine.os}; load ${env.machine.loadAverage.join(' ')}`);
-  if (env.machine.loadAverage[0] > 0.5 * env.machine.cores) {
+  env.machine.busy = env.machine.loadAverage[0] > 0.5 * env.machine.cores;
+  if (opts.note) console.log(`note: ${opts.note}`);
+  if (env.machine.busy) {
     console.log(`note: the machine is busy (load ${env.machine.loadAverage[0]} on ${env.machine.cores} cores): times are noisy`);
   }
   console.log(
@@ -705,7 +709,7 @@ async function main() {
   if (metrics.length > 0) console.log(`\n${metrics.join('\n')}`);
   if (smp.length > 0) console.log(`\nschedulers: 1 vs 2 (median in-program ms; speedup = S1 time / S2 time)\n${smpTable(smp).join('\n')}`);
   console.log(`\n${finished.seconds} s; load at the end ${finished.loadAverage.join(' ')}`);
-  writeResults({ ...env, finished, rounds: opts.rounds, timeoutS: opts.timeoutS, benchmarks: results, smp });
+  writeResults({ ...env, ...(opts.note ? { note: opts.note } : {}), finished, rounds: opts.rounds, timeoutS: opts.timeoutS, benchmarks: results, smp });
   console.log(`wrote ${relative(ROOT, RESULTS)}`);
 
   const erlFailures = results.filter((r) => r.erl.error !== undefined);
