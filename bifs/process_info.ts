@@ -73,11 +73,11 @@ function item(p: Process, t: Process, name: string): Term | undefined {
       return makeSmall(t.reductions);
     case 'heap_size':
     case 'total_heap_size':
-      return mkInt(p, t.blockEnd - t.block + t.fragmentWords);
+      return mkInt(p, t.blockEnd - t.block + t.fragmentWords + t.messageWords);
     case 'stack_size':
       return mkInt(p, t.blockEnd - t.stackTop);
     case 'memory':
-      return mkInt(p, (t.blockEnd - t.block + t.fragmentWords) * 4 + 512);
+      return mkInt(p, (t.blockEnd - t.block + t.fragmentWords + t.messageWords) * 4 + 512);
     case 'garbage_collection':
       return mkList(p, [mkTuple2(p, a('minor_gcs'), makeSmall(t.gcCount))]);
     case 'suspending':

@@ -374,6 +374,7 @@ function install(p: Process, to: number, size: number, liveWords: number, stackT
   for (const f of p.fragments) mem.free(f);
   p.fragments = [];
   p.fragmentWords = 0;
+  p.messageWords = 0;
   p.block = to;
   p.blockEnd = end;
   p.stackTop = newStackTop;

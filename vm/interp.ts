@@ -21,7 +21,7 @@ import { BIF_TABLE, type BifEntry } from '../bifs/registry.js';
 import * as T from './term/tags.js';
 import { compare, equal, exactEqual } from './term/compare.js';
 import { ErlangException, badarith, erlError } from './errors.js';
-import type { Process } from './process.js';
+import { NO_REGS, type Process } from './process.js';
 import type { VM } from './vm.js';
 import { addSlow, subSlow } from './interp_arith.js';
 import * as cold from './interp_cold.js';
@@ -82,6 +82,8 @@ export interface Registers {
   readonly fr: Float64Array;
   /** Scratch argument arrays by arity, for BIF calls. */
   readonly args: T.Term[][];
+  /** What the catch handler needs about the failing instruction (run is never re-entered on a thread). */
+  readonly fail: FailInfo;
 }
 
 export const MAX_X_REGS = 1024;
@@ -92,7 +94,8 @@ let SEND_BIF: BifEntry | undefined;
 export function newRegisters(): Registers {
   const args: T.Term[][] = [];
   for (let n = 0; n <= 8; n++) args.push(new Array<T.Term>(n).fill(0));
-  return { x: new Int32Array(MAX_X_REGS), fr: new Float64Array(256), args };
+  const fail: FailInfo = { kind: FrameKind.Current, bif: undefined, args: [], module: 0, fun: 0 };
+  return { x: new Int32Array(MAX_X_REGS), fr: new Float64Array(256), args, fail };
 }
 
 /** Information about a failure the catch handler needs, set just before throwing. */
@@ -125,7 +128,9 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
   let gcSeen = p.gcCount;
   const jst = vm.jitState;
   const jitThreshold = vm.jit.threshold;
-  const fail: FailInfo = { kind: FrameKind.Current, bif: undefined, args: [], module: 0, fun: 0 };
+  const fail = regs.fail;
+  fail.kind = FrameKind.Current;
+  fail.bif = undefined;
   const exportBase = vm.exports.addressWord(0);
   /** GC stress mode: collect at every allocation point (allocate, allocate_heap, test_heap). */
   const stress = vm.gcStress;
@@ -884,7 +889,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.cp = cp;
             p.stackTop = E;
             p.heap.top = htop;
-            p.savedX = x.slice(0, 0);
+            p.savedX = NO_REGS;
             return RunResult.Wait;
           case 26: { // wait_timeout Label Time
             if (p.timedOut) {
@@ -918,7 +923,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.cp = cp;
             p.stackTop = E;
             p.heap.top = htop;
-            p.savedX = x.slice(0, 0);
+            p.savedX = NO_REGS;
             return RunResult.Wait;
           }
           case 173: { // recv_marker_bind Marker Ref
@@ -955,7 +960,10 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
             fail.kind = FrameKind.InlineBif;
             fail.bif = SEND_BIF ??= vm.bif('erlang', 'send', 2);
-            fail.args = [x[0]!, x[1]!];
+            const sendArgs = argsFor(regs, 2);
+            sendArgs[0] = x[0]!;
+            sendArgs[1] = x[1]!;
+            fail.args = sendArgs;
             sendMessage(p, x[0]!, x[1]!);
             fail.kind = FrameKind.Current;
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;

@@ -94,7 +94,8 @@ export class Memory {
     if (!(words > 0)) throw new RangeError(`bad allocation size ${words}`);
     this.lock(Slot.AllocLock);
     try {
-      this.refresh(); // another thread may have grown the buffer: the block may lie beyond our views
+      // Another thread may have grown the buffer: the block may lie beyond our views.
+      if (this.i32[Slot.ByteSize] !== (this.viewBytes | 0)) this.refresh();
       const cls = sizeClass(words);
       let block: number;
       if (cls < SIZE_CLASSES) {
@@ -128,7 +129,7 @@ export class Memory {
   free(block: number): void {
     this.lock(Slot.AllocLock);
     try {
-      this.refresh();
+      if (this.i32[Slot.ByteSize] !== (this.viewBytes | 0)) this.refresh();
       const size = this.i32[block - 1]!;
       this.i32[Slot.AllocatedWords]! -= size;
       const cls = sizeClass(size);

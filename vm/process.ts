@@ -32,6 +32,9 @@ import { NIL, type Term } from './term/tags.js';
 import { Msg, Pcb } from '../scheduler/layout.js';
 import { freeQueue, initQueue } from './mailbox.js';
 
+/** The saved registers of a process that has none live (waiting in receive). */
+export const NO_REGS = new Int32Array(0);
+
 /** Process priorities, as Pcb.Priority holds them (run queue order). */
 export const PRIORITY_MAX = 0;
 export const PRIORITY_HIGH = 1;
@@ -74,6 +77,8 @@ export class Process implements Builder {
   /** Heap fragments (block addresses) filled by `alloc` when the heap had no room. */
   fragments: number[] = [];
   fragmentWords = 0;
+  /** Words of received message blocks among the fragments not yet counted in fragmentWords. */
+  messageWords = 0;
   /** Head of the list of this process's ProcBins (word index; 0 = end), for the GC's sweep. */
   offHeap = 0;
 
@@ -81,7 +86,7 @@ export class Process implements Builder {
   pc = 0;
   cp = 0;
   /** Live X registers saved at a scheduling point. */
-  savedX: Int32Array = new Int32Array(0);
+  savedX: Int32Array = NO_REGS;
   reductions = 0;
   /** Garbage collections so far (the interpreter notices one made under it by a cold path). */
   gcCount = 0;
@@ -117,8 +122,16 @@ export class Process implements Builder {
   monitoredBy: Map<number, MonitorEntry> | undefined = undefined;
   monitoring: Map<number, MonitorEntry> | undefined = undefined;
 
-  /** Linked processes, by pid data (number and serial; pids are immediates: no GC concern). */
-  readonly links = new Set<number>();
+  /** Linked processes, by pid data (number and serial; pids are immediates: no GC concern). Made on first use. */
+  private linkSet: Set<number> | undefined = undefined;
+
+  get links(): Set<number> {
+    return (this.linkSet ??= new Set());
+  }
+
+  get hasLinks(): boolean {
+    return this.linkSet !== undefined && this.linkSet.size > 0;
+  }
   /** An exit signal that ends this process at its next scheduling point (set while it runs). */
   pendingExit: Term | undefined = undefined;
 
@@ -204,7 +217,14 @@ export class Process implements Builder {
     }
     w[block + Msg.OffHeap] = 0;
     this.fragments.push(block);
-    this.fragmentWords += this.mem.blockWords(block);
+    // Received messages ask for a collection (fragmentWords > 0 at the next allocation point) only
+    // once they add up to the heap's size: a process that receives many small messages does not
+    // collect after each one, and one that receives without allocating still collects in time.
+    this.messageWords += this.mem.blockWords(block);
+    if (this.messageWords > this.blockEnd - this.block) {
+      this.fragmentWords += this.messageWords;
+      this.messageWords = 0;
+    }
   }
 
   linkOffHeap(procBin: number): void {
@@ -220,6 +240,7 @@ export class Process implements Builder {
     for (const f of this.fragments) mem.free(f);
     this.fragments = [];
     this.fragmentWords = 0;
+    this.messageWords = 0;
     if (this.block !== 0) mem.free(this.block);
     this.block = this.blockEnd = this.stackTop = 0;
     this.dictionary = [];

@@ -395,8 +395,6 @@ export class VM {
    * are served by sleeping this thread until the next deadline.
    */
   runUntil(until: () => boolean): void {
-    const w0 = this.mem.i32;
-    void w0;
     while (!until()) {
       const pcb = this.runQueue.dequeue();
       const p = pcb === 0 ? undefined : this.processOf(this.mem.i32[pcb + Pcb.Pid]!);
@@ -429,7 +427,7 @@ export class VM {
         p.status = ProcessStatus.Waiting;
         if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
       } else this.exit(p);
-      if (this.timerHeap.next <= performance.now()) this.fireTimers(false);
+      if (this.timerHeap.size > 0 && this.timerHeap.next <= performance.now()) this.fireTimers(false);
     }
   }
 
@@ -529,8 +527,8 @@ export class VM {
     // Tables it owns go to their heirs or are deleted (bifs/ets.ts).
     etsOwnerExited(this, p);
     // Exit signals to the linked processes, then 'DOWN' to the monitors.
-    const linked = [...p.links];
-    p.links.clear();
+    const linked = p.hasLinks ? [...p.links] : [];
+    if (linked.length > 0) p.links.clear();
     for (const n of linked) {
       const q = this.processes.get(n);
       if (q === undefined) continue;
