@@ -66,7 +66,11 @@ function runCommand(argv: string[]): number {
       if (dir === undefined) fail('-pa needs a directory');
       codePath.push(dir);
     } else if (rest.length === 0 && a === '--schedulers') {
-      i++; // one inline scheduler until the SMP schedulers land
+      // Only the inline scheduler exists (issue 6 brings worker threads): 0 and 1 both mean it.
+      const n = argv[++i];
+      if (n !== '0' && n !== '1') {
+        fail(`--schedulers ${n ?? ''}: only 0 or 1 (one scheduler on the main thread) until the SMP schedulers exist`);
+      }
     } else rest.push(a);
   }
   let [module, fun, ...args] = rest;
