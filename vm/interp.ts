@@ -849,6 +849,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               block = m[m[pcb + Pcb.Save]!]!;
             }
             if (block !== 0) {
+              vm.receiveScans++;
               const msg = m[block + Msg.Term]!;
               const d = m[pc + 2]!;
               if (d & 4) m[E + 1 + (d >>> 3)] = msg;

@@ -52,7 +52,12 @@ export function inboxEmpty(w: Int32Array, pcb: number): boolean {
   return Atomics.load(w, pcb + Pcb.Inbox) === 0;
 }
 
-/** Moves everything in the inbox to the end of the inner queue, in arrival order (owner only). Returns how many. */
+/**
+ * Moves everything in the inbox to the end of the inner queue, in arrival
+ * order (owner only). Returns how many. With senders on other threads the
+ * caller's views must be current (Memory.refresh) before it: a block may lie
+ * beyond a view that predates the sender's allocation.
+ */
 export function fetchInbox(w: Int32Array, pcb: number): number {
   if (Atomics.load(w, pcb + Pcb.Inbox) === 0) return 0;
   let b = Atomics.exchange(w, pcb + Pcb.Inbox, 0);
@@ -111,6 +116,8 @@ export function queuedBlocks(w: Int32Array, pcb: number): number[] {
  * or 1, reused round robin: two nested calls in flight are the common worst case).
  */
 export function reserveMarker(w: Int32Array, pcb: number): number {
+  // Everything that has arrived goes before the marker (it cannot hold the reference about to be made).
+  fetchInbox(w, pcb);
   const i = w[pcb + Pcb.NextMarker]!;
   w[pcb + Pcb.NextMarker] = i ^ 1;
   const base = pcb + (i === 0 ? Pcb.Marker0Slot : Pcb.Marker1Slot);

@@ -101,6 +101,8 @@ export class VM {
   /** Stub code per special native (apply, error...), by BIF index. */
   private readonly specialStubs = new Map<number, number[]>();
   readonly slice: number;
+  /** Messages receive has looked at (loop_rec), for tests of the receive-marker optimisation. */
+  receiveScans = 0;
   readonly gcStress: boolean;
   /** The JIT tier (vm/jit.ts) and the state it hands over with the interpreter. */
   readonly jit: Jit;
