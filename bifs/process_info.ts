@@ -77,7 +77,10 @@ function item(p: Process, t: Process, name: string): Term | undefined {
     case 'stack_size':
       return mkInt(p, t.blockEnd - t.stackTop);
     case 'memory':
-      return mkInt(p, (t.blockEnd - t.block + t.fragmentWords + t.messageWords) * 4 + 512);
+      // Bytes of shared memory the process holds: control block and heap+stack block (each with
+      // its allocator size word) and heap fragments. The JS object that caches the rest of its
+      // state on the thread running it is not counted (docs/architecture.md, Processes).
+      return mkInt(p, (t.mem.blockWords(t.pcb) + 1 + t.blockEnd - t.block + 1 + t.fragmentWords + t.messageWords) * 4);
     case 'garbage_collection':
       return mkList(p, [mkTuple2(p, a('minor_gcs'), makeSmall(t.gcCount))]);
     case 'suspending':

@@ -52,9 +52,24 @@ export const enum Slot {
 }
 
 export const HEADER_WORDS = 64;
-/** Size classes: blocks of 2^(MIN_CLASS_SHIFT + c) words, c = 0 .. SIZE_CLASSES-1. */
-export const MIN_CLASS_SHIFT = 2;
-export const SIZE_CLASSES = 24; // up to 2^25 words (128 MiB)
+/**
+ * Size classes of the allocator, in words: powers of two up to 128 (small
+ * objects, message blocks, control blocks), then the real VM's heap-size
+ * sequence (233, 376, 610, ...: each the sum of the two before), so that a
+ * process heap of a standard size takes exactly its size and no more. Their
+ * free lists sit at Slot.FreeLists + class.
+ */
+export const SIZE_CLASS_WORDS: readonly number[] = (() => {
+  const sizes = [4, 8, 16, 32, 64, 128];
+  let a = 233;
+  let b = 376;
+  while (sizes.length < 32) {
+    sizes.push(a);
+    [a, b] = [b, a + b];
+  }
+  return sizes;
+})();
+export const SIZE_CLASSES = SIZE_CLASS_WORDS.length; // 32: up to 39,088,169 words (149 MiB)
 
 /** Words per atom entry: name block (word index), UTF-8 byte length, character count, hash. */
 export const ATOM_ENTRY_WORDS = 4;

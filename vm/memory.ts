@@ -8,13 +8,15 @@
  * `refresh()` at its safe points (and before touching a pointer it received
  * from another thread) to rebuild its views.
  *
- * Allocator: blocks of 2^k words (k >= MIN_CLASS_SHIFT) come from per-class
- * free lists or from a bump pointer; bigger blocks from a first-fit list. Each
+ * Allocator: blocks of a size class (scheduler/layout.ts SIZE_CLASS_WORDS:
+ * powers of two up to 128 words, then the real VM's heap sizes) come from
+ * per-class free lists or from a bump pointer; bigger blocks from a
+ * first-fit list. Each
  * block is preceded by one word holding its size in words. One Atomics mutex
  * guards the allocator state; allocation is off the hot path (process heaps
  * are allocated in large blocks and bump-allocated privately).
  */
-import { ATOM_ENTRY_WORDS, HEADER_WORDS, LAYOUT_MAGIC, LAYOUT_VERSION, MIN_CLASS_SHIFT, SIZE_CLASSES, Slot } from '../scheduler/layout.js';
+import { ATOM_ENTRY_WORDS, HEADER_WORDS, LAYOUT_MAGIC, LAYOUT_VERSION, SIZE_CLASS_WORDS, SIZE_CLASSES, Slot } from '../scheduler/layout.js';
 import { MAX_WORD_INDEX } from './term/tags.js';
 
 export interface MemoryOptions {
@@ -104,9 +106,9 @@ export class Memory {
           this.i32[Slot.FreeLists + cls] = this.i32[head]!; // next link sits in the first payload word
           block = head;
         } else {
-          block = this.bump(1 + (1 << (cls + MIN_CLASS_SHIFT)));
+          block = this.bump(1 + SIZE_CLASS_WORDS[cls]!);
         }
-        this.i32[block - 1] = 1 << (cls + MIN_CLASS_SHIFT);
+        this.i32[block - 1] = SIZE_CLASS_WORDS[cls]!;
       } else {
         block = this.takeLarge(words) || this.bump(1 + words);
         this.i32[block - 1] ||= words;
@@ -133,7 +135,7 @@ export class Memory {
       const size = this.i32[block - 1]!;
       this.i32[Slot.AllocatedWords]! -= size;
       const cls = sizeClass(size);
-      if (cls < SIZE_CLASSES && size === 1 << (cls + MIN_CLASS_SHIFT)) {
+      if (cls < SIZE_CLASSES && size === SIZE_CLASS_WORDS[cls]) {
         this.i32[block] = this.i32[Slot.FreeLists + cls]!;
         this.i32[Slot.FreeLists + cls] = block;
       } else {
@@ -220,10 +222,12 @@ export class Memory {
   }
 }
 
-/** The size class holding `words` words: the smallest c with 2^(c+MIN_CLASS_SHIFT) >= words. */
+/** The size class holding `words` words: the smallest class at least that big (SIZE_CLASSES when none is). */
 function sizeClass(words: number): number {
-  const bits = 32 - Math.clz32(Math.max(words, 1 << MIN_CLASS_SHIFT) - 1);
-  return bits - MIN_CLASS_SHIFT;
+  if (words <= 128) return Math.max(0, 30 - Math.clz32(Math.max(words, 4) - 1));
+  let c = 6;
+  while (c < SIZE_CLASSES && SIZE_CLASS_WORDS[c]! < words) c++;
+  return c;
 }
 
 function roundUp(n: number, to: number): number {
