@@ -269,6 +269,11 @@ const TIME_OFFSET = wallNs() - START_MONOTONIC;
 const monotonicNs = (): bigint => START_MONOTONIC + (process.hrtime.bigint() - hrStart);
 const systemNs = (): bigint => monotonicNs() + TIME_OFFSET;
 
+/** erlang:monotonic_time(millisecond) now, as a JS number (timers with {abs, true} count from it). */
+export function monotonicMs(): number {
+  return Number(floorDiv(monotonicNs(), 1000000n));
+}
+
 /** Floor division (the real VM's time unit conversion rounds toward minus infinity). */
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;

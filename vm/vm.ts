@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
 import { notifyMonitors } from '../bifs/erlang_process.js';
+import { releaseSuspensions } from '../bifs/process_flags.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { collectGarbage } from '../gc/collect.js';
 import { copyTerm } from '../gc/copy.js';
@@ -374,6 +375,9 @@ export class VM {
         this.terminate(p, p.pendingExit);
         continue;
       }
+      // Suspended (erlang:suspend_process): it stays runnable; resume_process queues it again.
+      if (p.suspended > 0) continue;
+      p.hibernated = false;
       p.status = ProcessStatus.Running;
       this.current = p;
       const r = run(this, p, this.regs, this.slice);
@@ -384,7 +388,8 @@ export class VM {
         continue;
       }
       if (TRACE.slices) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
-      if (r === RunResult.Yield) {
+      if (r === RunResult.Yield && p.hibernate !== undefined) this.hibernate(p);
+      else if (r === RunResult.Yield) {
         p.status = ProcessStatus.Runnable;
         this.runQueue.push(p);
       } else if (r === RunResult.Wait) {
@@ -396,6 +401,38 @@ export class VM {
       } else this.exit(p);
       if (this.runQueue.length === 0 || performance.now() >= this.nextDeadline) this.fireTimers(false);
     }
+  }
+
+  /** Queues a runnable process that is not in the run queue (resume_process). */
+  makeRunnable(p: Process): void {
+    if (p.status === ProcessStatus.Runnable && p !== this.current && !this.runQueue.includes(p)) this.runQueue.push(p);
+  }
+
+  /**
+   * erlang:hibernate(M, F, A) took effect: the stack is dropped, the heap
+   * collected down to the call's arguments and what the process still owns
+   * (mailbox, dictionary), and the process waits; its next message (or one
+   * already queued) starts M:F(A...) with an empty stack.
+   */
+  private hibernate(p: Process): void {
+    const h = p.hibernate!;
+    p.hibernate = undefined;
+    p.stackTop = p.blockEnd;
+    p.heap.end = p.blockEnd;
+    p.cp = this.exitStub;
+    p.savedX = Int32Array.from([h.module, h.fun, h.args]);
+    this.collect(p, p.savedX, 3, 0);
+    // Start in erlang:apply/3, as spawn does for a function that is not loaded yet.
+    p.pc = this.exports.address(this.exports.entry(this.atoms.intern('erlang'), this.atoms.intern('apply'), 3));
+    p.savePointer = 0;
+    p.timeoutAt = -1;
+    p.waitArmed = false;
+    p.waitLength = 0;
+    p.hibernated = true;
+    if (p.mailbox.length > 0) {
+      p.status = ProcessStatus.Runnable;
+      this.runQueue.push(p);
+    } else p.status = ProcessStatus.Waiting;
   }
 
   /** The earliest receive or erlang timer deadline (a bound: fireTimers recomputes it). */
@@ -498,6 +535,9 @@ export class VM {
       this.exitSignal(p.pid, q, reason, false);
     }
     notifyMonitors(p);
+    releaseSuspensions(p);
+    // Timers addressed to this pid are cancelled with it (those to a name are not).
+    for (const [id, t] of this.timers) if (t.dest === p.pid) this.timers.delete(id);
     if (p !== this.mainProcess) {
       this.processes.delete(pidData(p.pid));
       p.release();
