@@ -3,6 +3,7 @@
  * (bifs/registry.ts). A new group file is added here.
  */
 import './beamjs_io.js';
+import './beamjs_kernel.js';
 import './binary.js';
 import './direct_mode.js';
 import './erlang_arith.js';
@@ -17,5 +18,6 @@ import './lists.js';
 import './maps.js';
 import './math.js';
 import './persistent_term.js';
+import './process_flags.js';
 import './process_info.js';
 import './unicode.js';

@@ -26,7 +26,9 @@ import { MIN_HEAP_SIZE, Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
 import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, type Term } from './term/tags.js';
-import { mkList, mkTuple3 } from './term/make.js';
+import { mkInt, mkList, mkString, mkTuple, mkTuple3 } from './term/make.js';
+import { mapFromArrays } from './term/maps.js';
+import { systemTimeMicro } from '../bifs/erlang_system.js';
 import { Halt } from './halt.js';
 import { CLASS_ERROR } from './errors.js';
 import type { BinSpec } from './term/bits_build.js';
@@ -115,6 +117,7 @@ export class VM {
     this.stdout = options.stdout ?? defaultStdout;
     this.stdin = options.stdin ?? defaultStdin;
     this.codePath = [...(options.codePath ?? []), runtimeDir()];
+    this.systemLogger = this.atoms.intern('logger');
     this.erlRoot = erlRoot();
     if (options.otpLibraries !== false) this.codePath.push(...libraryDirs());
 
@@ -518,12 +521,7 @@ export class VM {
     const reason = p.exitReason;
     const normal = reason === commonAtom('normal');
     if (TRACE.exits) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
-    if (!normal && p !== this.mainProcess && p.exitClass === CLASS_ERROR) {
-      // The real VM's report for an uncaught error (logger's default handler writes it to standard output).
-      // Provisional: the reason is written as erlang:display does, not with ~p's line breaks.
-      const text = `=ERROR REPORT==== ${reportTime()} ===\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`;
-      this.stdout(Buffer.from(text, 'latin1'));
-    }
+    if (!normal && p !== this.mainProcess && p !== this.kernel && p.exitClass === CLASS_ERROR) this.reportUncaught(p, reason);
     for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
     // Exit signals to the linked processes, then 'DOWN' to the monitors.
     const linked = [...p.links];
@@ -544,6 +542,31 @@ export class VM {
     }
   }
 
+  /**
+   * The real VM's report of a process ended by an uncaught error: an event
+   * sent to the `logger` process (logger_server logs it with logger:log/4),
+   * exactly as the emulator sends it. Without a logger (start-up failed), the
+   * report is written as logger's default handler would, with the reason as
+   * erlang:display writes it.
+   */
+  private reportUncaught(p: Process, reason: Term): void {
+    const dest = this.systemLogger;
+    if (dest === commonAtom('undefined')) return;
+    const logger = isAtom(dest) ? this.registered.get(dest) : this.processOf(dest);
+    if (logger === undefined || logger.status === ProcessStatus.Exited) {
+      const text = `=ERROR REPORT==== ${reportTime()} ===\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`;
+      this.stdout(Buffer.from(text, 'latin1'));
+      return;
+    }
+    const a = (s: string): Term => this.atoms.intern(s);
+    const b = logger;
+    const copy = copyTerm(this, reason, b);
+    const emulator = mapFromArrays(b, [a('emulator'), a('tag')], [commonAtom('true'), a('error')]);
+    const meta = mapFromArrays(b, [a('error_logger'), a('gl'), a('pid'), a('time')], [emulator, p.groupLeader, p.pid, mkInt(b, systemTimeMicro())]);
+    const format = mkString(b, 'Error in process ~p with exit value:~n~p~n');
+    this.deliver(b, mkTuple(b, [a('log'), a('error'), format, mkList(b, [p.pid, copy]), meta]));
+  }
+
   writeStderr(text: string): void {
     process.stderr.write(text);
   }
@@ -557,12 +580,22 @@ export class VM {
    */
   runMain(module: string, fun: string, args: Term[] | undefined): { status: number | string; process: Process; halted: boolean } {
     this.startIoServer();
+    try {
+      this.startKernel();
+    } catch (e) {
+      if (e instanceof Halt) {
+        this.flushIo();
+        return { status: e.status, process: this.kernel!, halted: true };
+      }
+      throw e;
+    }
     const p = this.spawn(this.atoms.intern(module), this.atoms.intern(fun), args ?? []);
     // erl -run calls the entry function from a process that traps exits; so does direct start-up.
     p.trapExit = true;
     this.mainProcess = p;
     try {
       this.runUntil(() => p.status === ProcessStatus.Exited);
+      if (p.status === ProcessStatus.Exited) this.drain();
     } catch (e) {
       if (e instanceof Halt) {
         this.flushIo();
@@ -576,6 +609,42 @@ export class VM {
       return { status: 1, process: p, halted: false };
     }
     return { status: p.exitReason === commonAtom('normal') ? 0 : 1, process: p, halted: false };
+  }
+
+  /** erlang:system_flag(system_logger, _): where reportUncaught sends (the name logger, a pid, or undefined). */
+  systemLogger: Term = commonAtom('undefined');
+
+  /** Set by beamjs_kernel:started/0 when the kernel application runs. */
+  kernelStarted = false;
+  /** The start-up process (vm/runtime/beamjs_kernel.erl), alive for the VM's lifetime as init is. */
+  kernel: Process | undefined;
+
+  /**
+   * Direct start-up of the kernel application (vm/runtime/beamjs_kernel.erl):
+   * logger_server, application_controller, kernel_sup with logger's default
+   * handler. Runs until it is done; a failure is reported on stderr and the
+   * VM goes on without them.
+   */
+  private startKernel(): void {
+    if (this.kernel !== undefined) return;
+    // logger and application_controller keep their state in ETS tables: without ETS, direct mode runs without them.
+    if (lookupBif('ets', 'new', 2) === undefined) return;
+    const k = this.spawn(this.atoms.intern('beamjs_kernel'), this.atoms.intern('start'), []);
+    this.kernel = k;
+    this.runUntil(() => this.kernelStarted || k.status === ProcessStatus.Exited);
+    if (!this.kernelStarted) {
+      const why = k.status === ProcessStatus.Exited ? displayText(this, k.exitReason) : 'it is waiting for a message';
+      this.writeStderr(`beamjs: kernel start-up failed (${why}); logger and the kernel servers are not running\n`);
+    }
+  }
+
+  /**
+   * When the entry function has returned: lets every process that can run
+   * finish what it is doing (logger's handler writing the reports it was
+   * sent, as erl's init:stop lets it flush), without waiting for timers.
+   */
+  private drain(): void {
+    this.runUntil(() => this.runQueue.length === 0);
   }
 
   /** Lets the I/O server finish writing what it was sent. */
