@@ -4,6 +4,7 @@
  */
 import './beamjs_io.js';
 import './beamjs_kernel.js';
+import './atomics.js';
 import './binary.js';
 import './direct_mode.js';
 import './erlang_arith.js';
@@ -14,6 +15,7 @@ import './erlang_hash.js';
 import './erlang_misc.js';
 import './erlang_process.js';
 import './erlang_system.js';
+import './ets.js';
 import './lists.js';
 import './maps.js';
 import './math.js';

@@ -38,6 +38,17 @@ export const enum Slot {
   AtomIndexSize = 44,
   /** Maximum number of atoms. */
   AtomLimit = 45,
+
+  /** ETS: word index of the table registry (vm/ets/table.ts), 0 until the first table. */
+  EtsRegistry = 46,
+  /** ETS: mutex guarding the registry's creation. */
+  EtsInitLock = 47,
+  /** persistent_term: word index of its hash index (bifs/persistent_term.ts), 0 until first use. */
+  PersistentTerm = 48,
+  /** persistent_term: mutex of the index. */
+  PersistentTermLock = 49,
+  /** atomics/counters: next unique id for their references. */
+  AtomicsSerial = 50,
 }
 
 export const HEADER_WORDS = 64;

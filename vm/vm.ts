@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
 import { notifyMonitors } from '../bifs/erlang_process.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
+import { etsOwnerExited } from '../bifs/ets.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { collectGarbage } from '../gc/collect.js';
 import { copyTerm } from '../gc/copy.js';
@@ -523,6 +524,8 @@ export class VM {
     if (TRACE.exits) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
     if (!normal && p !== this.mainProcess && p !== this.kernel && p.exitClass === CLASS_ERROR) this.reportUncaught(p, reason);
     for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
+    // Tables it owns go to their heirs or are deleted (bifs/ets.ts).
+    etsOwnerExited(this, p);
     // Exit signals to the linked processes, then 'DOWN' to the monitors.
     const linked = [...p.links];
     p.links.clear();
