@@ -2,9 +2,9 @@
  * Every group of native functions; importing this module fills the registry
  * (bifs/registry.ts). A new group file is added here.
  */
+import './atomics.js';
 import './beamjs_io.js';
 import './beamjs_kernel.js';
-import './atomics.js';
 import './binary.js';
 import './direct_mode.js';
 import './erlang_arith.js';
