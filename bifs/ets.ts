@@ -819,8 +819,8 @@ function info(p: Process, tab: Term, item?: Term): Term {
 
 /** Third id word of a compiled match spec's reference. */
 const MS_REF_MAGIC = 0x4d53;
-/** Compiled specs of this thread, by the address of their stored copy. */
-const compiledCache = new Map<number, MatchSpec>();
+/** Compiled specs of this thread, per memory, by the address of their stored copy. */
+const compiledCaches = new WeakMap<object, Map<number, MatchSpec>>();
 
 function msCompile(p: Process, ms: Term): Term {
   compileMatchSpec(p, ms); // badarg when malformed
@@ -844,6 +844,8 @@ function isCompiledMs(p: Process, t: Term): boolean {
 function msRun(p: Process, list: Term, cms: Term, acc: Term): Term {
   if (!isCompiledMs(p, cms)) throw err(p);
   const block = p.mem.i32[ptrVal(cms) + 1]!;
+  let compiledCache = compiledCaches.get(p.mem);
+  if (compiledCache === undefined) compiledCaches.set(p.mem, (compiledCache = new Map()));
   let ms = compiledCache.get(block);
   if (ms === undefined) compiledCache.set(block, (ms = compileMatchSpec(p, objectRoot(p.mem, block))));
   const items = listToArray(p, list);

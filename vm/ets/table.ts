@@ -22,13 +22,12 @@
  * ETS_REF_MAGIC): deleting a table bumps its slot's generation, so a stale id
  * never reaches the next table in the slot.
  *
- * Index: set, bag and duplicate_bag tables use an open hash table of chains
- * (bucket array of object blocks, linked through the object's first word),
- * keyed by the internal hash of the key, objects with equal keys adjacent in
- * insertion order; it starts with 256 buckets, as the real VM's, and doubles
- * when chains average more than 6 objects. Scans go up the buckets; select
- * and match return their results in the reverse of that order, as the real
- * VM's (which builds the result list by prepending) do.
+ * Index: set, bag and duplicate_bag tables use linear hashing as OTP 25's
+ * hash tables do (256 buckets to start, one bucket split whenever there are
+ * more objects than buckets, joined again below half), chains linked through
+ * the object's first word, keyed by the atom hash or the internal hash, so
+ * that scans come out in the real VM's order (see insertBlock for the chain
+ * order).
  * ordered_set tables keep a sorted array of object blocks, searched with the
  * term order of vm/term/compare.ts (so 1 and 1.0 are one key).
  *
@@ -478,12 +477,15 @@ function atomNameHash(bytes: Uint8Array): number {
   }
   return h;
 }
-const atomHashCache = new Map<Term, number>();
+/** Per memory (atom indexes belong to one VM): atom → hash. */
+const atomHashCaches = new WeakMap<Memory, Map<Term, number>>();
 const utf8 = new TextEncoder();
 
 /** The hash a hash table files a key under, as OTP 25's: the atom-table hash for atoms, the internal hash otherwise. */
 export function keyHash(ctx: TermContext, key: Term): number {
   if (isAtom(key)) {
+    let atomHashCache = atomHashCaches.get(ctx.mem);
+    if (atomHashCache === undefined) atomHashCaches.set(ctx.mem, (atomHashCache = new Map()));
     let h = atomHashCache.get(key);
     if (h === undefined) atomHashCache.set(key, (h = atomNameHash(utf8.encode(ctx.atoms.name(key)))));
     return h | 0;
