@@ -632,6 +632,8 @@ export class VM {
     if (this.kernel !== undefined) return;
     // logger and application_controller keep their state in ETS tables: without ETS, direct mode runs without them.
     if (lookupBif('ets', 'new', 2) === undefined) return;
+    // Without OTP's kernel library on the code path (otpLibraries: false) there is nothing to start.
+    if (!this.autoload(this.atoms.intern('logger_server'))) return;
     const k = this.spawn(this.atoms.intern('beamjs_kernel'), this.atoms.intern('start'), []);
     this.kernel = k;
     this.runUntil(() => this.kernelStarted || k.status === ProcessStatus.Exited);
@@ -644,10 +646,13 @@ export class VM {
   /**
    * When the entry function has returned: lets every process that can run
    * finish what it is doing (logger's handler writing the reports it was
-   * sent, as erl's init:stop lets it flush), without waiting for timers.
+   * sent, as erl's init:stop lets it flush), without waiting for timers,
+   * for at most a second.
    */
   private drain(): void {
-    this.runUntil(() => this.runQueue.length === 0);
+    // Bounded: processes that never stop running (a ping-pong left behind) must not keep the VM alive.
+    const deadline = performance.now() + 1000;
+    this.runUntil(() => this.runQueue.length === 0 || performance.now() > deadline);
   }
 
   /** Lets the I/O server finish writing what it was sent. */
