@@ -7,11 +7,11 @@
  */
 import { ATOM_ERROR, ATOM_FALSE, ATOM_OK, ATOM_TRUE, commonAtom } from '../vm/term/atoms.js';
 import { badarg } from '../vm/errors.js';
-import { NIL, isAtom, type Term } from '../vm/term/tags.js';
-import { listToArray, mkList, mkString, mkTuple2 } from '../vm/term/make.js';
+import { NIL, isAtom, makeSmall, type Term } from '../vm/term/tags.js';
+import { listToArray, listToString, mkBinary, mkInt, mkList, mkString, mkTuple, mkTuple2, mkTuple3 } from '../vm/term/make.js';
 import type { Process } from '../vm/process.js';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { defineBifs } from './registry.js';
 
 const atom = (p: Process, name: string): Term => p.atoms.intern(name);
@@ -63,6 +63,64 @@ defineBifs('code', 'nif', {
   'root_dir/0': (p) => mkString(p, p.vm.erlRoot),
   'lib_dir/0': (p) => mkString(p, join(p.vm.erlRoot, 'lib')),
 });
+
+/**
+ * erl_prim_loader (the boot-time file access every code loader uses: the
+ * code path walk of code:where_is_file/1, the .app files that
+ * application_controller reads): in direct mode there is no loader process
+ * and the files are read straight from the local file system.
+ */
+function fileName(p: Process, t: Term): string {
+  const s = listToString(p, t);
+  if (s !== undefined) return s;
+  if (isAtom(t)) return p.atoms.name(t);
+  throw badarg();
+}
+
+function localDateTime(p: Process, d: Date): Term {
+  const n = (v: number): Term => makeSmall(v);
+  return mkTuple2(p, mkTuple3(p, n(d.getFullYear()), n(d.getMonth() + 1), n(d.getDate())), mkTuple3(p, n(d.getHours()), n(d.getMinutes()), n(d.getSeconds())));
+}
+
+defineBifs('erl_prim_loader', 'nif', {
+  'get_file/1': (p, [f]) => {
+    const name = fileName(p, f!);
+    try {
+      const bytes = readFileSync(name);
+      return mkTuple3(p, ATOM_OK, mkBinary(p, bytes), mkString(p, name));
+    } catch {
+      return ATOM_ERROR;
+    }
+  },
+  'list_dir/1': (p, [d]) => {
+    try {
+      return mkTuple2(p, ATOM_OK, mkList(p, readdirSync(fileName(p, d!)).map((n) => mkString(p, n))));
+    } catch {
+      return ATOM_ERROR;
+    }
+  },
+  'get_cwd/0': (p) => mkTuple2(p, ATOM_OK, mkString(p, process.cwd())),
+  'read_file_info/1': (p, [f]) => fileInfo(p, f!, false),
+  'read_link_info/1': (p, [f]) => fileInfo(p, f!, true),
+});
+
+function fileInfo(p: Process, f: Term, link: boolean): Term {
+  let st;
+  try {
+    st = link ? lstatSync(fileName(p, f)) : statSync(fileName(p, f));
+  } catch {
+    return ATOM_ERROR;
+  }
+  const a = (s: string): Term => atom(p, s);
+  const type = st.isFile() ? 'regular' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() || st.isBlockDevice() ? 'device' : 'other';
+  const mode = st.mode;
+  const access = mode & 0o600 ? (mode & 0o200 ? (mode & 0o400 ? 'read_write' : 'write') : 'read') : 'none';
+  return mkTuple(p, [
+    a('file_info'), mkInt(p, st.size), a(type), a(access),
+    localDateTime(p, st.atime), localDateTime(p, st.mtime), localDateTime(p, st.ctime),
+    mkInt(p, mode), mkInt(p, st.nlink), mkInt(p, st.dev), makeSmall(0), mkInt(p, st.ino), mkInt(p, st.uid), mkInt(p, st.gid),
+  ]);
+}
 
 void ATOM_TRUE;
 void commonAtom;

@@ -10,13 +10,15 @@ import { ErlangException, badarg, erlError, CLASS_ERROR, CLASS_EXIT, CLASS_THROW
 import { Halt } from '../vm/halt.js';
 import { exactEqual } from '../vm/term/compare.js';
 import { NIL, isAtom, isLocalPid, isSmall, smallVal, type Term } from '../vm/term/tags.js';
-import { listToArray, listToString, mkBinary, mkList, mkTuple2, mkTuple3, mkTuple, isTuple, tupleArity, tupleElement, iolistToBytes, isFun as isFunTerm, mkInt as mkIntTerm } from '../vm/term/make.js';
+import { intValue, listToArray, listToString, mkBinary, mkList, mkTuple2, mkTuple3, mkTuple, isTuple, tupleArity, tupleElement, iolistToBytes, isFun as isFunTerm, mkInt as mkIntTerm } from '../vm/term/make.js';
 import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { defineBifs } from './registry.js';
 import { Msg, Pcb } from '../scheduler/layout.js';
 import { fetchInbox, unlinkAt } from '../vm/mailbox.js';
 import { releaseProcBins } from '../vm/process.js';
+import { parseSpawnOptions, type SpawnOptions } from './process_flags.js';
+import { monotonicMs } from './erlang_system.js';
 
 const ATOM_DOWN = commonAtom('DOWN');
 const ATOM_PROCESS = commonAtom('process');
@@ -330,15 +332,6 @@ defineBifs('erlang', 'bif', {
     p.yieldRequested = true;
     return ATOM_TRUE;
   },
-  'process_flag/2': (p, [flag, value]) => {
-    if (flag === p.atoms.intern('trap_exit')) {
-      const old = p.trapExit;
-      if (value !== ATOM_TRUE && value !== ATOM_FALSE) throw badarg();
-      p.trapExit = value === ATOM_TRUE;
-      return old ? ATOM_TRUE : ATOM_FALSE;
-    }
-    throw badarg();
-  },
   'spawn/3': (p, [m, f, a]) => {
     const args = listToArray(p, a!);
     if (!isAtom(m!) || !isAtom(f!) || args === undefined) throw badarg();
@@ -393,16 +386,11 @@ defineBifs('net_kernel', 'bif', {
 // ---------------------------------------------------------------- links, exit signals, spawn variants, timers
 
 const ATOM_EXIT = commonAtom('EXIT');
-const ATOM_LINK = atomName('link');
-const ATOM_MONITOR = atomName('monitor');
-
-function atomName(name: string): (p: Process) => Term {
-  return (p) => p.atoms.intern(name);
-}
 
 /** A spawn of M:F(Args) or of a fun (erlang:apply(Fun, [])), with the link/monitor options applied. */
-function spawnWith(p: Process, m: Term, f: Term, args: Term[], link: boolean, monitor: boolean): Term {
-  const child = p.vm.spawn(m, f, args, p);
+function spawnWith(p: Process, m: Term, f: Term, args: Term[], link: boolean, monitor: boolean, opts?: SpawnOptions): Term {
+  const child = p.vm.spawn(m, f, args, p, opts?.heapWords);
+  opts?.apply(child);
   if (link) p.vm.link(p, child);
   if (!monitor) return child.pid;
   const ref = p.vm.makeRef(p);
@@ -421,22 +409,29 @@ function funSpawn(p: Process, fun: Term): [Term, Term, Term[]] {
   return [p.atoms.intern('erlang'), p.atoms.intern('apply'), [fun, NIL]];
 }
 
-function spawnOptions(p: Process, opts: Term): { link: boolean; monitor: boolean } {
-  const list = listToArray(p, opts);
-  if (list === undefined) throw badarg();
-  let link = false;
-  let monitor = false;
-  for (const o of list) {
-    if (o === ATOM_LINK(p)) link = true;
-    else if (o === ATOM_MONITOR(p)) monitor = true;
-    // priority, fullsweep_after, min_heap_size, max_heap_size, message_queue_data: accepted (issue 5 gives them effect)
+/**
+ * The delay in milliseconds of send_after/start_timer: Time is relative (a
+ * non-negative integer) or, with [{abs, true}], an erlang:monotonic_time(millisecond)
+ * value; a bad option or time raises badarg as the real BIF does.
+ */
+function timerDelay(p: Process, t: Term, opts?: Term): number {
+  let abs = false;
+  if (opts !== undefined) {
+    const list = listToArray(p, opts);
+    if (list === undefined) throw badarg(p.atoms.intern('badopt'));
+    for (const o of list) {
+      if (!isTuple(p, o) || tupleArity(p, o) !== 2 || tupleElement(p, o, 1) !== p.atoms.intern('abs')) throw badarg(p.atoms.intern('badopt'));
+      const v = tupleElement(p, o, 2);
+      if (v !== ATOM_TRUE && v !== ATOM_FALSE) throw badarg(p.atoms.intern('badopt'));
+      abs = v === ATOM_TRUE;
+    }
   }
-  return { link, monitor };
-}
-
-function timeArg(_p: Process, t: Term): number {
-  if (!isSmall(t) || smallVal(t) < 0) throw badarg();
-  return smallVal(t);
+  const v = intValue(p, t);
+  if (v === undefined) throw badarg(p.atoms.intern('time'));
+  const n = Number(v);
+  if (abs) return Math.max(0, n - monotonicMs());
+  if (n < 0 || n > 2 ** 52) throw badarg(p.atoms.intern('time'));
+  return n;
 }
 
 function timerDest(_p: Process, d: Term): Term {
@@ -475,17 +470,19 @@ defineBifs('erlang', 'bif', {
   'spawn_monitor/1': (p, [fun]) => spawnWith(p, ...funSpawn(p, fun!), false, true),
   'spawn_monitor/3': (p, [m, f, a]) => spawnWith(p, ...mfa(p, m!, f!, a!), false, true),
   'spawn_opt/2': (p, [fun, opts]) => {
-    const o = spawnOptions(p, opts!);
-    return spawnWith(p, ...funSpawn(p, fun!), o.link, o.monitor);
+    const [m, f, args] = funSpawn(p, fun!);
+    const o = parseSpawnOptions(p, opts!);
+    return spawnWith(p, m, f, args, o.link, o.monitor, o);
   },
   'spawn_opt/4': (p, [m, f, a, opts]) => {
-    const o = spawnOptions(p, opts!);
-    return spawnWith(p, ...mfa(p, m!, f!, a!), o.link, o.monitor);
+    const [mm, ff, args] = mfa(p, m!, f!, a!);
+    const o = parseSpawnOptions(p, opts!);
+    return spawnWith(p, mm, ff, args, o.link, o.monitor, o);
   },
-  'send_after/3': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, false),
-  'send_after/4': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, false),
-  'start_timer/3': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, true),
-  'start_timer/4': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, true),
+  'send_after/3': (p, [t, d, msg]) => p.vm.startTimer(p, timerDelay(p, t!), timerDest(p, d!), msg!, false),
+  'send_after/4': (p, [t, d, msg, o]) => p.vm.startTimer(p, timerDelay(p, t!, o!), timerDest(p, d!), msg!, false),
+  'start_timer/3': (p, [t, d, msg]) => p.vm.startTimer(p, timerDelay(p, t!), timerDest(p, d!), msg!, true),
+  'start_timer/4': (p, [t, d, msg, o]) => p.vm.startTimer(p, timerDelay(p, t!, o!), timerDest(p, d!), msg!, true),
   'cancel_timer/1': (p, [ref]) => timerResult(p, ref!, true),
   'cancel_timer/2': (p, [ref, opts]) => timerResult(p, ref!, true, opts),
   'read_timer/1': (p, [ref]) => timerResult(p, ref!, false),

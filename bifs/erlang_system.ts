@@ -236,6 +236,8 @@ function systemInfo(p: Process, item: Term): Term {
       return a('opt');
     case 'emu_flavor':
       return a('emu');
+    case 'system_logger':
+      return p.vm.systemLogger;
     case 'min_heap_size':
       return mkTuple2(p, a('min_heap_size'), n(233));
     case 'min_bin_vheap_size':
@@ -268,6 +270,16 @@ const TIME_OFFSET = wallNs() - START_MONOTONIC;
 
 const monotonicNs = (): bigint => START_MONOTONIC + (process.hrtime.bigint() - hrStart);
 const systemNs = (): bigint => monotonicNs() + TIME_OFFSET;
+
+/** os:system_time(microsecond) now (logger's timestamps). */
+export function systemTimeMicro(): bigint {
+  return floorDiv(systemNs(), 1000n);
+}
+
+/** erlang:monotonic_time(millisecond) now, as a JS number (timers with {abs, true} count from it). */
+export function monotonicMs(): number {
+  return Number(floorDiv(monotonicNs(), 1000000n));
+}
 
 /** Floor division (the real VM's time unit conversion rounds toward minus infinity). */
 function floorDiv(a: bigint, b: bigint): bigint {
@@ -521,6 +533,33 @@ defineBifs('erlang', 'bif', {
     return mkTuple3(p, mkInt(p, y), makeSmall(m), makeSmall(d));
   },
   'localtime/0': (p) => mkDateTime(p, nowLocal()),
+  'posixtime_to_universaltime/1': (p, [t]) => {
+    const v = intValue(p, t!);
+    if (v === undefined) throw badarg();
+    const secs = Number(v);
+    const days = Math.floor(secs / 86400);
+    return mkDateTime(p, { days, secs: secs - days * 86400 });
+  },
+  'universaltime_to_posixtime/1': (p, [t]) => {
+    const dt = dateTimeArg(p, t!);
+    return mkInt(p, dt.days * 86400 + dt.secs);
+  },
+  'system_flag/2': (p, [flag, value]) => {
+    const name = isAtom(flag!) ? p.atoms.name(flag!) : '';
+    if (name === 'system_logger') {
+      // Where the emulator sends its error reports (vm.ts reportUncaught): logger, a pid or undefined.
+      if (value !== p.atoms.intern('logger') && value !== ATOM_UNDEFINED && !isLocalPid(value!)) throw badarg();
+      const old = p.vm.systemLogger;
+      p.vm.systemLogger = value!;
+      return old;
+    }
+    if (name === 'backtrace_depth') {
+      const v = intValue(p, value!);
+      if (v === undefined || v < 0) throw badarg();
+      return makeSmall(8);
+    }
+    throw badarg();
+  },
   'universaltime/0': (p) => mkDateTime(p, nowUniversal()),
   'universaltime_to_localtime/1': (p, [t]) => mkDateTime(p, utcToLocal(dateTimeArg(p, t!))),
   'localtime_to_universaltime/1': (p, [t]) => mkDateTime(p, localToUtc(dateTimeArg(p, t!), undefined)),

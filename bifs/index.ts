@@ -2,8 +2,9 @@
  * Every group of native functions; importing this module fills the registry
  * (bifs/registry.ts). A new group file is added here.
  */
-import './beamjs_io.js';
 import './atomics.js';
+import './beamjs_io.js';
+import './beamjs_kernel.js';
 import './binary.js';
 import './direct_mode.js';
 import './erlang_arith.js';
@@ -19,5 +20,6 @@ import './lists.js';
 import './maps.js';
 import './math.js';
 import './persistent_term.js';
+import './process_flags.js';
 import './process_info.js';
 import './unicode.js';

@@ -9,11 +9,13 @@ import { queueLength, queuedBlocks } from '../vm/mailbox.js';
 import { ATOM_FALSE, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/atoms.js';
 import { badarg } from '../vm/errors.js';
 import { NIL, isAtom, isLocalPid, makeSmall, type Term } from '../vm/term/tags.js';
-import { listToArray, mkList, mkTuple2, mkTuple3, mkInt } from '../vm/term/make.js';
+import { listToArray, mkList, mkTuple, mkTuple2, mkTuple3, mkInt } from '../vm/term/make.js';
 import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { functionAt } from '../vm/code/code_table.js';
+import { currentStacktrace } from '../vm/interp_cold.js';
 import { defineBifs } from './registry.js';
+import { flagItem } from './process_flags.js';
 import { monitorsHeldBy, monitoredBy } from './erlang_process.js';
 
 const DEFAULT_ITEMS = [
@@ -34,6 +36,7 @@ function item(p: Process, t: Process, name: string): Term | undefined {
   const a = (s: string): Term => p.atoms.intern(s);
   switch (name) {
     case 'status':
+      if (t.suspended > 0 && t !== p) return a('suspended');
       return a(t === p ? 'running' : t.status === ProcessStatus.Waiting ? 'waiting' : t.status === ProcessStatus.Exiting ? 'exiting' : 'runnable');
     case 'message_queue_len':
       return makeSmall(queueLength(t.mem.i32, t.pcb));
@@ -59,16 +62,16 @@ function item(p: Process, t: Process, name: string): Term | undefined {
       for (const [n, q] of p.vm.registered) if (q === t) return n;
       return NIL;
     }
-    case 'priority':
-      return a('normal');
     case 'group_leader':
       return t.groupLeader;
-    case 'error_handler':
-      return a('error_handler');
     case 'initial_call':
       return mkTuple3(p, t.initialCall[0], t.initialCall[1], makeSmall(t.initialCall[2]));
     case 'current_function':
+      if (t.hibernated) return mkTuple3(p, a('erlang'), a('hibernate'), makeSmall(3));
       return mfaAt(p, t.pc);
+    case 'current_stacktrace':
+      if (t.hibernated) return mkList(p, [mkTuple(p, [a('erlang'), a('hibernate'), makeSmall(3), NIL])]);
+      return currentStacktrace(p.vm, p, t);
     case 'reductions':
       return makeSmall(t.reductions);
     case 'heap_size':
@@ -90,7 +93,7 @@ function item(p: Process, t: Process, name: string): Term | undefined {
     case 'monitored_by':
       return mkList(p, monitoredBy(t));
     default:
-      return undefined;
+      return flagItem(p, t, name);
   }
 }
 

@@ -91,6 +91,7 @@ export const ATOM_ENTRY_WORDS = 4;
  *   Marker0/1    receive markers: a slot (0 = unused) and the reference id bound to it
  *   RunNext      next process in the run queue this one sits in
  *   Priority     0 max, 1 high, 2 normal, 3 low
+ *   Queued       1 while in a run queue
  */
 export const enum Pcb {
   Status = 0,
@@ -107,7 +108,9 @@ export const enum Pcb {
   NextMarker = 11,
   RunNext = 12,
   Priority = 13,
-  Words = 14,
+  /** 1 while the process sits in a run queue (so resuming a suspended process never queues it twice). */
+  Queued = 14,
+  Words = 15,
 }
 
 /**

@@ -39,6 +39,7 @@ export class RunQueue {
     const w = mem.i32;
     const q = this.at + RunQ.Queues + w[pcb + Pcb.Priority]! * RunQ.Stride;
     w[pcb + Pcb.RunNext] = 0;
+    w[pcb + Pcb.Queued] = 1;
     const tail = w[q + 1]!;
     if (tail === 0) w[q] = pcb;
     else w[tail + Pcb.RunNext] = pcb;
@@ -78,8 +79,14 @@ export class RunQueue {
     if (next === 0) w[q + 1] = 0;
     w[q + 2]! -= 1;
     w[pcb + Pcb.RunNext] = 0;
+    w[pcb + Pcb.Queued] = 0;
     mem.unlock(this.at + RunQ.Lock);
     return pcb;
+  }
+
+  /** Whether the control block sits in a run queue. */
+  holds(pcb: number): boolean {
+    return Atomics.load(this.mem.i32, pcb + Pcb.Queued) === 1;
   }
 
   /** Processes waiting to run, per priority [max, high, normal, low]. */
@@ -98,17 +105,22 @@ export class RunQueue {
     mem.lock(this.at + RunQ.Lock);
     const w = mem.i32;
     try {
-      const q = this.at + RunQ.Queues + w[pcb + Pcb.Priority]! * RunQ.Stride;
-      let prev = 0;
-      for (let c = w[q]!; c !== 0; prev = c, c = w[c + Pcb.RunNext]!) {
-        if (c !== pcb) continue;
-        const next = w[c + Pcb.RunNext]!;
-        if (prev === 0) w[q] = next;
-        else w[prev + Pcb.RunNext] = next;
-        if (w[q + 1] === c) w[q + 1] = prev;
-        w[q + 2]! -= 1;
-        w[c + Pcb.RunNext] = 0;
-        return true;
+      if (w[pcb + Pcb.Queued] !== 1) return false;
+      // Every priority: the process's priority may have changed since it was queued.
+      for (let prio = 0; prio < 4; prio++) {
+        const q = this.at + RunQ.Queues + prio * RunQ.Stride;
+        let prev = 0;
+        for (let c = w[q]!; c !== 0; prev = c, c = w[c + Pcb.RunNext]!) {
+          if (c !== pcb) continue;
+          const next = w[c + Pcb.RunNext]!;
+          if (prev === 0) w[q] = next;
+          else w[prev + Pcb.RunNext] = next;
+          if (w[q + 1] === c) w[q + 1] = prev;
+          w[q + 2]! -= 1;
+          w[c + Pcb.RunNext] = 0;
+          w[c + Pcb.Queued] = 0;
+          return true;
+        }
       }
       return false;
     } finally {

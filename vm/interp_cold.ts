@@ -628,3 +628,33 @@ export function coldInstruction(vm: VM, p: Process, regs: Registers, m: Int32Arr
 }
 
 export { mkCons, mkTuple3, BIF_TABLE };
+
+/**
+ * process_info(T, current_stacktrace): the frame of T's current function
+ * (at its saved pc: the call being made, or the receive it waits in), then
+ * one frame per continuation pointer, as buildStacktrace walks them; built
+ * on p's heap.
+ */
+export function currentStacktrace(vm: VM, p: Process, t: Process): T.Term {
+  const frames: T.Term[] = [];
+  const m = vm.mem.i32;
+  const top = frameAt(vm, p, t.pc, t.pc);
+  if (top !== undefined) frames.push(top);
+  let lastRet = 0;
+  if (t.cp !== 0 && m[t.cp] !== OP_PROCESS_EXIT) {
+    const f = frameAt(vm, p, t.cp - 1, t.cp - 1);
+    if (f !== undefined) frames.push(f);
+    lastRet = t.cp;
+  }
+  for (let a = t.stackTop; a < t.blockEnd && frames.length < BACKTRACE_DEPTH; a++) {
+    const w = m[a]!;
+    if (w !== 0 && (w & 3) === 0) {
+      const ret = w >>> 2;
+      if (m[ret] === OP_PROCESS_EXIT || ret === lastRet) continue;
+      lastRet = ret;
+      const f = frameAt(vm, p, ret - 1, ret - 1);
+      if (f !== undefined) frames.push(f);
+    }
+  }
+  return mkList(p, frames);
+}

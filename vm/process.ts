@@ -40,6 +40,7 @@ export const PRIORITY_MAX = 0;
 export const PRIORITY_HIGH = 1;
 export const PRIORITY_NORMAL = 2;
 export const PRIORITY_LOW = 3;
+const PRIORITY_NAMES = ['max', 'high', 'normal', 'low'];
 
 /** Heap sizes in words, as the real VM grows them (Fibonacci-like, then +20%). */
 export function nextHeapSize(atLeast: number): number {
@@ -149,6 +150,25 @@ export class Process implements Builder {
 
   /** The VM this process runs in (for BIFs that reach processes, code and I/O). */
   vm!: VM;
+
+  // ---- flags of process_flag/2 and spawn_opt (bifs/process_flags.ts); values only, the scheduler reads `suspended`
+  /** Scheduling priority: 'max' | 'high' | 'normal' | 'low', kept in the control block for the run queues. */
+  get priority(): string {
+    return this.pcb === 0 ? 'normal' : PRIORITY_NAMES[this.mem.i32[this.pcb + Pcb.Priority]!]!;
+  }
+
+  set priority(name: string) {
+    const i = PRIORITY_NAMES.indexOf(name);
+    if (i >= 0 && this.pcb !== 0) this.mem.i32[this.pcb + Pcb.Priority] = i;
+  }
+  /** Active suspensions (erlang:suspend_process/1,2): a suspended process is not scheduled. */
+  suspended = 0;
+  /** Set by erlang:hibernate/3: the call to make, with an empty stack, when the next message arrives. */
+  hibernate: { module: Term; fun: Term; args: Term } | undefined = undefined;
+  /** Hibernating: waiting with an empty stack until a message arrives (process_info shows erlang:hibernate/3). */
+  hibernated = false;
+  /** The other process_flag values (min_heap_size, max_heap_size, save_calls ...), created on first use. */
+  flags: ProcessFlags | undefined = undefined;
 
   constructor(
     readonly mem: Memory,
@@ -261,4 +281,17 @@ export function releaseProcBins(mem: Memory, pb: number): void {
 /** Drops one reference to an off-heap binary block, freeing it with the last. */
 export function releaseOffHeapBlock(mem: Memory, block: number): void {
   if (Atomics.sub(mem.i32, block, 1) === 1) mem.free(block);
+}
+
+/** process_flag values that only the BIFs read (bifs/process_flags.ts). */
+export interface ProcessFlags {
+  minHeapSize: number;
+  minBinVheapSize: number;
+  /** max_heap_size: size 0 means no limit. */
+  maxHeapSize: { size: number; kill: boolean; errorLogger: boolean };
+  fullsweepAfter: number;
+  messageQueueData: 'on_heap' | 'off_heap';
+  saveCalls: number;
+  sensitive: boolean;
+  errorHandler: Term;
 }

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
 import { notifyMonitors } from '../bifs/erlang_process.js';
+import { releaseSuspensions } from '../bifs/process_flags.js';
 import { etsOwnerExited } from '../bifs/ets.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { collectGarbage } from '../gc/collect.js';
@@ -20,7 +21,7 @@ import { copyTerm, sizeOfTerm } from '../gc/copy.js';
 import { Msg, Pcb } from '../scheduler/layout.js';
 import { RunQueue } from '../scheduler/run_queue.js';
 import { TimerHeap } from '../scheduler/timers.js';
-import { inboxEmpty, MessageBuilder, pushInbox } from './mailbox.js';
+import { inboxEmpty, MessageBuilder, pushInbox, queueLength } from './mailbox.js';
 import { functionAt, CatchTable, ExportTable, FunTable, ModuleTable, type LoadedModule } from './code/code_table.js';
 import { loadModule } from './code/load.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_BIF_STUB_ERROR, OP_CALL_BIF_RETURN, OP_PROCESS_EXIT } from './code/ops.js';
@@ -30,7 +31,9 @@ import { MIN_HEAP_SIZE, Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
 import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, type Term } from './term/tags.js';
-import { mkList, mkTuple3, type Builder } from './term/make.js';
+import { mkInt, mkList, mkString, mkTuple, mkTuple3, type Builder } from './term/make.js';
+import { mapFromArrays } from './term/maps.js';
+import { systemTimeMicro } from '../bifs/erlang_system.js';
 import { Halt } from './halt.js';
 import { CLASS_ERROR } from './errors.js';
 import type { BinSpec } from './term/bits_build.js';
@@ -126,6 +129,7 @@ export class VM {
     this.stdout = options.stdout ?? defaultStdout;
     this.stdin = options.stdin ?? defaultStdin;
     this.codePath = [...(options.codePath ?? []), runtimeDir()];
+    this.systemLogger = this.atoms.intern('logger');
     this.erlRoot = erlRoot();
     if (options.otpLibraries !== false) this.codePath.push(...libraryDirs());
 
@@ -410,6 +414,9 @@ export class VM {
         this.terminate(p, p.pendingExit);
         continue;
       }
+      // Suspended (erlang:suspend_process): it stays runnable; resume_process queues it again.
+      if (p.suspended > 0) continue;
+      p.hibernated = false;
       p.status = ProcessStatus.Running;
       this.current = p;
       const r = run(this, p, this.regs, this.slice);
@@ -420,7 +427,8 @@ export class VM {
         continue;
       }
       if (TRACE.slices) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
-      if (r === RunResult.Yield) {
+      if (r === RunResult.Yield && p.hibernate !== undefined) this.hibernate(p);
+      else if (r === RunResult.Yield) {
         p.status = ProcessStatus.Runnable;
         this.runQueue.enqueue(p.pcb);
       } else if (r === RunResult.Wait) {
@@ -430,6 +438,41 @@ export class VM {
         if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
       } else this.exit(p);
       if (this.timerHeap.size > 0 && this.timerHeap.next <= performance.now()) this.fireTimers(false);
+    }
+  }
+
+  /** Queues a runnable process that is not in a run queue (resume_process). */
+  makeRunnable(p: Process): void {
+    if (p.status === ProcessStatus.Runnable && p !== this.current && !this.runQueue.holds(p.pcb)) this.runQueue.enqueue(p.pcb);
+  }
+
+  /**
+   * erlang:hibernate(M, F, A) took effect: the stack is dropped, the heap
+   * collected down to the call's arguments and what the process still owns
+   * (dictionary), and the process waits; its next message (or one already
+   * queued) starts M:F(A...) with an empty stack.
+   */
+  private hibernate(p: Process): void {
+    const h = p.hibernate!;
+    p.hibernate = undefined;
+    p.stackTop = p.blockEnd;
+    p.heap.end = p.blockEnd;
+    p.cp = this.exitStub;
+    p.savedX = Int32Array.from([h.module, h.fun, h.args]);
+    this.collect(p, p.savedX, 3, 0);
+    // Start in erlang:apply/3, as spawn does for a function that is not loaded yet.
+    p.pc = this.exports.address(this.exports.entry(this.atoms.intern('erlang'), this.atoms.intern('apply'), 3));
+    const w = this.mem.i32;
+    w[p.pcb + Pcb.Save] = p.pcb + Pcb.QueueHead;
+    p.timeoutAt = -1;
+    p.waitArmed = false;
+    p.hibernated = true;
+    if (queueLength(w, p.pcb) > 0) {
+      p.status = ProcessStatus.Runnable;
+      this.runQueue.enqueue(p.pcb);
+    } else {
+      p.status = ProcessStatus.Waiting;
+      if (!inboxEmpty(w, p.pcb)) this.wake(p.pcb);
     }
   }
 
@@ -519,12 +562,7 @@ export class VM {
     const reason = p.exitReason;
     const normal = reason === commonAtom('normal');
     if (TRACE.exits) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
-    if (!normal && p !== this.mainProcess && p.exitClass === CLASS_ERROR) {
-      // The real VM's report for an uncaught error (logger's default handler writes it to standard output).
-      // Provisional: the reason is written as erlang:display does, not with ~p's line breaks.
-      const text = `=ERROR REPORT==== ${reportTime()} ===\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`;
-      this.stdout(Buffer.from(text, 'latin1'));
-    }
+    if (!normal && p !== this.mainProcess && p !== this.kernel && p.exitClass === CLASS_ERROR) this.reportUncaught(p, reason);
     for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
     // Tables it owns go to their heirs or are deleted (bifs/ets.ts).
     etsOwnerExited(this, p);
@@ -538,10 +576,38 @@ export class VM {
       this.exitSignal(p.pid, q, reason, false);
     }
     notifyMonitors(p);
+    releaseSuspensions(p);
+    // Timers addressed to this pid are cancelled with it (those to a name are not).
+    for (const [id, t] of this.timers) if (t.dest === p.pid) this.timers.delete(id);
     if (p !== this.mainProcess) {
       this.processes.delete(pidData(p.pid));
       p.release();
     }
+  }
+
+  /**
+   * The real VM's report of a process ended by an uncaught error: an event
+   * sent to the `logger` process (logger_server logs it with logger:log/4),
+   * exactly as the emulator sends it. Without a logger (start-up failed), the
+   * report is written as logger's default handler would, with the reason as
+   * erlang:display writes it.
+   */
+  private reportUncaught(p: Process, reason: Term): void {
+    const dest = this.systemLogger;
+    if (dest === commonAtom('undefined')) return;
+    const logger = isAtom(dest) ? this.registered.get(dest) : this.processOf(dest);
+    if (logger === undefined || logger.status === ProcessStatus.Exited) {
+      const text = `=ERROR REPORT==== ${reportTime()} ===\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`;
+      this.stdout(Buffer.from(text, 'latin1'));
+      return;
+    }
+    const a = (s: string): Term => this.atoms.intern(s);
+    const b = logger;
+    const copy = copyTerm(this, reason, b);
+    const emulator = mapFromArrays(b, [a('emulator'), a('tag')], [commonAtom('true'), a('error')]);
+    const meta = mapFromArrays(b, [a('error_logger'), a('gl'), a('pid'), a('time')], [emulator, p.groupLeader, p.pid, mkInt(b, systemTimeMicro())]);
+    const format = mkString(b, 'Error in process ~p with exit value:~n~p~n');
+    this.deliver(b, mkTuple(b, [a('log'), a('error'), format, mkList(b, [p.pid, copy]), meta]));
   }
 
   writeStderr(text: string): void {
@@ -557,12 +623,22 @@ export class VM {
    */
   runMain(module: string, fun: string, args: Term[] | undefined): { status: number | string; process: Process; halted: boolean } {
     this.startIoServer();
+    try {
+      this.startKernel();
+    } catch (e) {
+      if (e instanceof Halt) {
+        this.flushIo();
+        return { status: e.status, process: this.kernel!, halted: true };
+      }
+      throw e;
+    }
     const p = this.spawn(this.atoms.intern(module), this.atoms.intern(fun), args ?? []);
     // erl -run calls the entry function from a process that traps exits; so does direct start-up.
     p.trapExit = true;
     this.mainProcess = p;
     try {
       this.runUntil(() => p.status === ProcessStatus.Exited);
+      if (p.status === ProcessStatus.Exited) this.drain();
     } catch (e) {
       if (e instanceof Halt) {
         this.flushIo();
@@ -576,6 +652,47 @@ export class VM {
       return { status: 1, process: p, halted: false };
     }
     return { status: p.exitReason === commonAtom('normal') ? 0 : 1, process: p, halted: false };
+  }
+
+  /** erlang:system_flag(system_logger, _): where reportUncaught sends (the name logger, a pid, or undefined). */
+  systemLogger: Term = commonAtom('undefined');
+
+  /** Set by beamjs_kernel:started/0 when the kernel application runs. */
+  kernelStarted = false;
+  /** The start-up process (vm/runtime/beamjs_kernel.erl), alive for the VM's lifetime as init is. */
+  kernel: Process | undefined;
+
+  /**
+   * Direct start-up of the kernel application (vm/runtime/beamjs_kernel.erl):
+   * logger_server, application_controller, kernel_sup with logger's default
+   * handler. Runs until it is done; a failure is reported on stderr and the
+   * VM goes on without them.
+   */
+  private startKernel(): void {
+    if (this.kernel !== undefined) return;
+    // logger and application_controller keep their state in ETS tables: without ETS, direct mode runs without them.
+    if (lookupBif('ets', 'new', 2) === undefined) return;
+    // Without OTP's kernel library on the code path (otpLibraries: false) there is nothing to start.
+    if (!this.autoload(this.atoms.intern('logger_server'))) return;
+    const k = this.spawn(this.atoms.intern('beamjs_kernel'), this.atoms.intern('start'), []);
+    this.kernel = k;
+    this.runUntil(() => this.kernelStarted || k.status === ProcessStatus.Exited);
+    if (!this.kernelStarted) {
+      const why = k.status === ProcessStatus.Exited ? displayText(this, k.exitReason) : 'it is waiting for a message';
+      this.writeStderr(`beamjs: kernel start-up failed (${why}); logger and the kernel servers are not running\n`);
+    }
+  }
+
+  /**
+   * When the entry function has returned: lets every process that can run
+   * finish what it is doing (logger's handler writing the reports it was
+   * sent, as erl's init:stop lets it flush), without waiting for timers,
+   * for at most a second.
+   */
+  private drain(): void {
+    // Bounded: processes that never stop running (a ping-pong left behind) must not keep the VM alive.
+    const deadline = performance.now() + 1000;
+    this.runUntil(() => this.runQueue.length === 0 || performance.now() > deadline);
   }
 
   /** Lets the I/O server finish writing what it was sent. */

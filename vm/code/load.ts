@@ -1,7 +1,8 @@
 /**
  * Loading a module: the generic instructions of a parsed .beam file become
  * threaded code in shared memory (encoding in vm/code/ops.ts). Every operand
- * is decoded here, once: labels to addresses, imports to export entries,
+ * is decoded here, once: labels to addresses,
+ * imports to export entries,
  * BIFs to registry indices, literals to term words in the module's literal
  * area. The specialization and fusion rules are in vm/code/transform.ts.
  *
@@ -201,14 +202,32 @@ function startsFunction(instrs: readonly GenericInstr[], j: number): boolean {
 }
 
 /** Loads a module from .beam bytes (replacing any current version) and returns it. */
+/**
+ * Parsed and decoded modules by content digest. Both are pure functions of
+ * the bytes and never mutated by loading, so the VMs of one Node process
+ * (every VM starts the kernel's modules) parse each .beam once.
+ */
+const parsedCache = new Map<string, { file: BeamFile; instrs: GenericInstr[] }>();
+
+function parseCached(bytes: Uint8Array): { file: BeamFile; instrs: GenericInstr[] } {
+  const key = `${bytes.length}:${createHash('sha1').update(bytes).digest('base64')}`;
+  let hit = parsedCache.get(key);
+  if (hit === undefined) {
+    const file = parseBeam(bytes);
+    hit = { file, instrs: decodeCode(file) };
+    if (parsedCache.size > 2000) parsedCache.clear();
+    parsedCache.set(key, hit);
+  }
+  return hit;
+}
+
 export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
-  const file = parseBeam(bytes);
+  const { file, instrs } = parseCached(bytes);
   const mem = vm.mem;
   const atomTerms = file.atoms.map((a) => vm.atoms.intern(a));
   const moduleAtom = atomTerms[0]!;
 
   // Literal area: the literal table, plus big integers and floats used as operands.
-  const instrs: GenericInstr[] = decodeCode(file);
   const extras: ETerm[] = [];
   for (const ins of instrs) collectExtraLiterals(ins.args, extras);
   let words = 0;
