@@ -596,6 +596,18 @@ describe('standard I/O, halt and dispose', () => {
     await vm.dispose(); // twice is fine
   });
 
+  it('Elixir modules, and OTP/Elixir locations as options', async () => {
+    const vm = await newVM();
+    expect(await vm.call('Elixir.String', 'upcase', ['héllo'])).toEqual(binary('HÉLLO'));
+    expect(await vm.call('Elixir.Enum', 'sum', [[1, 2, 3]])).toBe(6);
+    const root = erlEvalBytes('io:format("~s", [code:root_dir()]), halt().').toString();
+    const located = await newVM({ otpRoot: root, elixirRoot: '/usr/lib/elixir' });
+    expect(fromCharlist(await located.call('code', 'root_dir'))).toBe(root);
+    expect(await located.call('Elixir.Enum', 'reverse', [[1, 2]])).toEqual([2, 1]);
+    const bare = await newVM({ otpLibraries: false });
+    expect((await bare.tryCall('lists', 'seq', [1, 2])).error?.reason).toBe(atom('undef'));
+  });
+
   it('the memory limit is an option', async () => {
     const vm = await newVM({ memoryLimit: 64 * 2 ** 20 });
     expect(await vm.call('lists', 'sum', [[1, 2, 3]])).toBe(6);
