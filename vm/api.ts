@@ -46,8 +46,13 @@ import { VM, libraryDirs } from './vm.js';
 /** Where output goes: a callback, or anything with a `write(bytes)` method (a Writable stream). */
 export type OutputTarget = ((bytes: Uint8Array) => void) | { write(bytes: Uint8Array): unknown };
 
-/** Standard input: all of it as a string or bytes, or a callback that returns the next line (undefined at end of input). */
-export type InputSource = string | Uint8Array | (() => string | Uint8Array | undefined);
+/**
+ * Standard input: all of it as a string or bytes, a callback that returns
+ * the next line (undefined at end of input), or an async iterable of chunks
+ * (a Readable stream such as process.stdin): a process reading then waits
+ * for the next line without blocking the event loop.
+ */
+export type InputSource = string | Uint8Array | (() => string | Uint8Array | undefined) | AsyncIterable<string | Uint8Array>;
 
 export interface BeamVMOptions {
   /**
@@ -344,7 +349,7 @@ export class BeamVM {
       jit: options.jit,
       stdout: output(options.stdout ?? process.stdout),
       stderr: output(options.stderr ?? process.stderr),
-      stdin: input(options.stdin ?? ''),
+      stdin: isAsyncIterable(options.stdin) ? () => undefined : input(options.stdin ?? ''),
     });
     const host: Host = {
       callResult: (p, outcome) => this.callResult(p, outcome),
@@ -359,6 +364,15 @@ export class BeamVM {
       onFailure: (e) => this.stop(new VMStoppedError(`the VM failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`), undefined),
     });
     this.internal.startIoServer();
+    if (isAsyncIterable(options.stdin)) {
+      // The I/O server's line reader becomes an async native of this VM, in place in beamjs_io's code.
+      const lines = new LineReader(options.stdin);
+      const vm = this.internal;
+      const e = vm.exports.find(vm.atoms.intern('beamjs_io'), vm.atoms.intern('read_line'), 0);
+      const at = e === undefined ? 0 : vm.exports.address(e);
+      if (at === 0 || vm.mem.i32[at] !== OP_CALL_BIF_RETURN) throw new Error('beamjs: the I/O server has no native read_line/0');
+      this.installNative('beamjs_io', 'read_line', 0, async () => (await lines.next()) ?? Atom.of('eof'), at);
+    }
     this.driver.kick();
   }
 
@@ -405,21 +419,30 @@ export class BeamVM {
     const arity = Number(arityText);
     if (arity > 255) throw new TypeError('defineNative: arity above 255');
     if (this.natives.has(spec)) throw new Error(`defineNative: ${spec} is already defined in this VM`);
+    this.installNative(module!, name!, arity, fn as unknown as NativeFunction<never[]>);
+  }
+
+  /**
+   * A native's table entry and stub: a new stub published in the export
+   * table, or (`at`) the stub the loader wrote for a function of a loaded
+   * module, which local calls reach too.
+   */
+  private installNative(module: string, name: string, arity: number, fn: NativeFunction<never[]>, at?: number): void {
     const vm = this.internal;
-    const modAtom = vm.atoms.intern(module!);
+    const modAtom = vm.atoms.intern(module);
     const record: NativeRecord = {
-      key: spec,
+      key: `${module}:${name}/${arity}`,
       module: modAtom,
-      exportEntry: vm.exports.entry(modAtom, vm.atoms.intern(name!), arity),
-      stub: vm.mem.alloc(2),
-      entry: defineHostNative(module!, name!, arity, (p, args) => this.invokeNative(p, record, args)),
-      fn: fn as unknown as NativeFunction<never[]>,
+      exportEntry: vm.exports.entry(modAtom, vm.atoms.intern(name), arity),
+      stub: at ?? vm.mem.alloc(2),
+      entry: defineHostNative(module, name, arity, (p, args) => this.invokeNative(p, record, args)),
+      fn,
     };
     vm.mem.refresh();
     vm.mem.i32[record.stub] = OP_CALL_BIF_RETURN;
     vm.mem.i32[record.stub + 1] = record.entry.index;
-    vm.exports.setAddress(record.exportEntry, record.stub);
-    this.natives.set(spec, record);
+    if (at === undefined) vm.exports.setAddress(record.exportEntry, record.stub);
+    this.natives.set(record.key, record);
   }
 
   /** defineNative for several functions of one module: `defineNatives('js', { 'add/2': (a, b) => a + b })`. */
@@ -705,6 +728,44 @@ function jsError(message: string): ETerm {
   return new Tuple([Atom.of('js_error'), toETermValue(message)]);
 }
 
+function isAsyncIterable(v: unknown): v is AsyncIterable<string | Uint8Array> {
+  return typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+}
+
+/** Lines (with their newline) from an async iterable of chunks. */
+class LineReader {
+  private buffer = new Uint8Array(0);
+  private done = false;
+  private readonly chunks: AsyncIterator<string | Uint8Array>;
+  private readonly encoder = new TextEncoder();
+
+  constructor(source: AsyncIterable<string | Uint8Array>) {
+    this.chunks = source[Symbol.asyncIterator]();
+  }
+
+  async next(): Promise<Uint8Array | undefined> {
+    for (;;) {
+      const nl = this.buffer.indexOf(10);
+      if (nl >= 0 || (this.done && this.buffer.length > 0)) {
+        const end = nl >= 0 ? nl + 1 : this.buffer.length;
+        const line = this.buffer.slice(0, end);
+        this.buffer = this.buffer.subarray(end);
+        return line;
+      }
+      if (this.done) return undefined;
+      const r = await this.chunks.next();
+      if (r.done) this.done = true;
+      else {
+        const chunk = typeof r.value === 'string' ? this.encoder.encode(r.value) : r.value;
+        const joined = new Uint8Array(this.buffer.length + chunk.length);
+        joined.set(this.buffer);
+        joined.set(chunk, this.buffer.length);
+        this.buffer = joined;
+      }
+    }
+  }
+}
+
 function isThenable(v: unknown): v is PromiseLike<Value> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
@@ -715,7 +776,7 @@ function output(target: OutputTarget): (bytes: Uint8Array) => void {
 }
 
 /** The VM's line reader over an input source. */
-function input(source: InputSource): () => Uint8Array | undefined {
+function input(source: Exclude<InputSource, AsyncIterable<string | Uint8Array>>): () => Uint8Array | undefined {
   const encoder = new TextEncoder();
   if (typeof source === 'function') {
     return () => {

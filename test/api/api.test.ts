@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { PassThrough, Readable } from 'node:stream';
 import { join } from 'node:path';
 import {
   Atom,
@@ -567,6 +568,17 @@ describe('standard I/O, halt and dispose', () => {
     expect(await vm.call('api_t', 'read2')).toEqual(tuple(charlist('one\n'), charlist('two\n')));
     const vm2 = await newVM();
     expect(await vm2.call('api_t', 'read2')).toEqual(tuple(atom('eof'), atom('eof')));
+    const lines = ['fir', 'st\nsec', 'ond\n'];
+    const vm3 = await newVM({ stdin: Readable.from(lines.map((l) => Buffer.from(l))) });
+    expect(await vm3.call('api_t', 'read2')).toEqual(tuple(charlist('first\n'), charlist('second\n')));
+    // A stream that has nothing yet: the reader waits, other calls go on.
+    const input = new PassThrough();
+    const vm4 = await newVM({ stdin: input });
+    const reading = vm4.call('api_t', 'read2');
+    expect(await vm4.call('api_t', 'add', [1, 2])).toBe(3);
+    input.write('late\n');
+    input.end();
+    expect(await reading).toEqual(tuple(charlist('late\n'), atom('eof')));
   });
 
   it('erlang:halt stops the VM: waiting calls reject with VMStoppedError', async () => {
