@@ -464,12 +464,13 @@ export class BeamVM {
   }
 
   /** call, with the outcome as `{ value }` or `{ error }` instead of a rejection. */
-  tryCall(module: string | Atom, fun: string | Atom, args: Value[] = []): Promise<Result<Value>> {
+  async tryCall(module: string | Atom, fun: string | Atom, args: Value[] = []): Promise<Result<Value>> {
     this.live();
     const vm = this.internal;
     const argList = toETermValue(args);
+    const words = sizeOfETerm(argList, vm); // checks it all before anything starts
     const p = vm.spawn(vm.atoms.intern('beamjs_host'), vm.atoms.intern('call'), [this.atom(module), this.atom(fun), NIL]);
-    p.savedX[2] = this.build(p, argList);
+    p.savedX[2] = this.build(p, argList, words);
     return new Promise((resolve, reject) => {
       this.calls.set(pidData(p.pid), { resolve, reject });
       this.driver.refresh();
@@ -484,9 +485,10 @@ export class BeamVM {
     const m = this.atom(module);
     const f = this.atom(fun);
     const argList = toETermValue(args);
+    const words = sizeOfETerm(argList, vm);
     // Started as erlang:apply(M, F, Args), which raises undef as the real spawn does when M:F is missing.
     const p = vm.spawn(vm.atoms.intern('erlang'), vm.atoms.intern('apply'), [m, f, NIL]);
-    p.savedX[2] = this.build(p, argList);
+    p.savedX[2] = this.build(p, argList, words);
     p.initialCall = [m, f, args.length];
     this.driver.kick();
     return this.pidOf(p.pid);
@@ -595,8 +597,8 @@ export class BeamVM {
   }
 
   /** Builds a term on p's heap (or a fragment of it). */
-  private build(p: Process, e: ETerm): Term {
-    return fromETerm(this.internal, p.heapFor(sizeOfETerm(e, this.internal)), e);
+  private build(p: Process, e: ETerm, words = sizeOfETerm(e, this.internal)): Term {
+    return fromETerm(this.internal, p.heapFor(words), e);
   }
 
   private processOf(dest: Pid | string | Atom): Process | undefined {
@@ -699,12 +701,14 @@ export class BeamVM {
   /** A native's return value on the caller's heap; a value that is no term raises error:{js_error, Message}. */
   private result(p: Process, v: Value): Term {
     let e: ETerm;
+    let words: number;
     try {
       e = toETermValue(v);
+      words = sizeOfETerm(e, this.internal);
     } catch (err) {
       throw this.raise(p, err);
     }
-    return this.build(p, e);
+    return this.build(p, e, words);
   }
 
   /** The Erlang exception for what a native threw. */

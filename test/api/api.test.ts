@@ -224,6 +224,9 @@ describe('values', () => {
       await expect(vm.call('api_t', 'id', [bad as unknown as Value])).rejects.toThrow(TypeError);
     }
     expect(() => new Float(NaN)).toThrow(TypeError);
+    // 1 and 1n are one Erlang key: a Map holding both is refused, and nothing starts.
+    await expect(vm.call('maps', 'size', [new Map<Value, Value>([[1, 1], [1n, 2]])])).rejects.toThrow(/duplicate key/);
+    expect(() => vm.spawn('maps', 'size', [new Map<Value, Value>([[1, 1], [1n, 2]])])).toThrow(/duplicate key/);
     // -0 as a plain number is the integer 0.
     expect(await vm.call('erlang', 'is_integer', [-0])).toBe(true);
     expect(await vm.call('erlang', 'is_float', [new Float(-0)])).toBe(true);
@@ -443,6 +446,7 @@ describe('native functions', () => {
         throw new Error('kaput');
       },
       'bad/0': () => undefined as unknown as Value,
+      'dup/0': () => new Map<Value, Value>([[1, 1], [1n, 2]]),
     });
     const t = (await vm.tryCall('jsfail', 'throws')).error!;
     expect([t.class, t.reason]).toEqual(['throw', tuple(atom('my'), 1)]);
@@ -451,6 +455,7 @@ describe('native functions', () => {
     expect(o.stacktrace[0]).toMatchObject({ module: 'jsfail', function: 'oops', arity: 0 });
     const b = (await vm.tryCall('jsfail', 'bad')).error!;
     expect(b.reason).toEqual(tuple(atom('js_error'), binary('undefined is not an Erlang term')));
+    expect((await vm.tryCall('jsfail', 'dup')).error!.reason).toEqual(tuple(atom('js_error'), binary('fromETerm: a map with a duplicate key')));
     // Caught in Erlang like any exception.
     expect(await evalErl(vm, 'try jsfail:oops() catch error:{js_error, M} -> {caught, M} end')).toEqual(tuple(atom('caught'), binary('kaput')));
   });
