@@ -3,7 +3,6 @@
  * synchronous writes to standard output or error, and reading a line of
  * standard input.
  */
-import { writeSync } from 'node:fs';
 import { ATOM_OK } from '../vm/term/atoms.js';
 import { badarg } from '../vm/errors.js';
 import { isBitstring, isSmall, smallVal, binaryBytes, mkBinary } from '../vm/term/make.js';
@@ -15,7 +14,7 @@ defineBifs('beamjs_io', 'nif', {
     const utf8 = binaryBytes(p, bin!).bytes;
     const bytes = encoding === p.atoms.intern('unicode') ? utf8.slice() : latin1Bytes(utf8);
     if (smallVal(fd!) === 1) p.vm.stdout(bytes);
-    else writeSync(2, bytes);
+    else p.vm.stderr(bytes);
     return ATOM_OK;
   },
   'read_line/0': (p) => {

@@ -15,6 +15,7 @@ import './erlang_hash.js';
 import './erlang_misc.js';
 import './erlang_process.js';
 import './erlang_system.js';
+import './host.js';
 import './ets.js';
 import './lists.js';
 import './maps.js';

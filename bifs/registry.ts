@@ -38,6 +38,12 @@ export interface BifEntry {
   readonly fn: BifFn;
   /** Position in BIF_TABLE; the number the loader writes into code. */
   readonly index: number;
+  /**
+   * A native function that one embedding VM registered (vm/api.ts): it has
+   * an index but no key in the registry, and only that VM's export table
+   * points at it. A VM never publishes these entries itself.
+   */
+  readonly hostOnly?: boolean;
 }
 
 export const BIF_TABLE: BifEntry[] = [];
@@ -83,3 +89,15 @@ export function missingBif(module: string, name: string, arity: number, raise: (
 
 /** Keys of the BIFs that were imported but are not implemented (for diagnostics). */
 export const MISSING = new Set<string>();
+
+/**
+ * A table entry for a native that one VM's host registers (vm/api.ts): not
+ * found by lookupBif, so no loader and no other VM ever resolves to it; the
+ * VM that made it points one export entry at it. Entries are never removed
+ * (code holds their index); a host that goes away replaces `fn`'s behaviour.
+ */
+export function defineHostNative(module: string, name: string, arity: number, fn: BifFn): BifEntry {
+  const entry: BifEntry = { key: `${module}:${name}/${arity}`, module, name, arity, kind: 'bif', fn, index: BIF_TABLE.length, hostOnly: true };
+  BIF_TABLE.push(entry);
+  return entry;
+}

@@ -57,15 +57,16 @@ export class Atom {
 /** Shorthand for `Atom.of`. */
 export const atom = (name: string): Atom => Atom.of(name);
 
-export class Tuple {
-  constructor(readonly elements: ETerm[]) {}
+/** A tuple; `T` is the type of its elements (the embedding API's `Value`s use the same class, vm/values.ts). */
+export class Tuple<T = ETerm> {
+  constructor(readonly elements: NoInfer<T>[]) {}
 }
 
 /** A list whose last tail is not `[]`: `[a, b | c]`. `items` is never empty. */
-export class ImproperList {
+export class ImproperList<T = ETerm> {
   constructor(
-    readonly items: ETerm[],
-    readonly tail: ETerm,
+    readonly items: NoInfer<T>[],
+    readonly tail: NoInfer<T>,
   ) {}
 }
 

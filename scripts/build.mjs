@@ -1,7 +1,7 @@
 // Bundles the entry points with esbuild and writes the .d.ts files with tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, cpSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -21,6 +21,8 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 chmodSync('dist/cli.js', 0o755);
+// The VM's own runtime modules (beamjs_io, beamjs_host), found beside the bundle (vm/vm.ts runtimeDir).
+cpSync('vm/runtime', 'dist/runtime', { recursive: true, filter: (src) => !src.endsWith('.erl') });
 
 if (!process.argv.includes('--no-types')) {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {

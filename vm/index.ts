@@ -1,6 +1,12 @@
 /**
  * The public API of beamjs. Everything a library user imports comes from here.
  */
+// Embedding: a VM in a Node program, and the JS values of Erlang terms.
+export { BeamVM, ErlangError, VMStoppedError, Mailbox, formatValue } from './api.js';
+export type { BeamVMOptions, OutputTarget, InputSource, ErlangClass, StackFrame, Result, NativeFunction, NativeContext } from './api.js';
+export { Float, tuple, float, improperList, binary, text, charlist, fromCharlist } from './values.js';
+export type { Value } from './values.js';
+// Tools: the .beam parser, the disassembler, the external term format.
 export { parseBeam, readChunks } from '../loader/beam_file.js';
 export type { BeamFile, Chunk, CodeHeader, ImportEntry, ExportEntry, LambdaEntry, LineTable } from '../loader/beam_file.js';
 export { decodeCode } from '../loader/code.js';

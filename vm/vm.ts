@@ -56,6 +56,10 @@ export interface VMOptions {
   stdout?: (bytes: Uint8Array) => void;
   /** A line of standard input, or undefined at end of input (default: synchronous reads of fd 0). */
   stdin?: () => Uint8Array | undefined;
+  /** Where standard error goes (default: synchronous writes to fd 2). */
+  stderr?: (bytes: Uint8Array) => void;
+  /** The Erlang/OTP root directory code:root_dir/0 reports (default: ERL_ROOT, else the erl on PATH). */
+  erlRoot?: string;
 }
 
 /**
@@ -112,6 +116,7 @@ export class VM {
   readonly jitState: JitState = { pc: 0, cp: 0, reds: 0, live: 0, ipc: 0 };
   readonly stdout: (bytes: Uint8Array) => void;
   readonly stdin: () => Uint8Array | undefined;
+  readonly stderr: (bytes: Uint8Array) => void;
   private refCounter = 0;
   ioServer: Process | undefined;
   /** The installed Erlang/OTP's root directory. */
@@ -128,9 +133,10 @@ export class VM {
     this.jit = new Jit(this, options.jit === false ? { enabled: false } : { threshold: options.jit?.threshold });
     this.stdout = options.stdout ?? defaultStdout;
     this.stdin = options.stdin ?? defaultStdin;
+    this.stderr = options.stderr ?? defaultStderr;
     this.codePath = [...(options.codePath ?? []), runtimeDir()];
     this.systemLogger = this.atoms.intern('logger');
-    this.erlRoot = erlRoot();
+    this.erlRoot = options.erlRoot ?? erlRoot();
     if (options.otpLibraries !== false) this.codePath.push(...libraryDirs());
 
     // Stubs: the process exit point and one body per BIF, published in the export table.
@@ -142,6 +148,7 @@ export class VM {
     w[stubs] = OP_PROCESS_EXIT;
     w[stubs + 1] = 0;
     for (const bif of BIF_TABLE) {
+      if (bif.hostOnly) continue; // another VM's host native (vm/api.ts)
       const at = stubs + 2 + bif.index * bifStubWords;
       const special = SPECIAL_STUBS[bif.key];
       const words = special === undefined ? [OP_CALL_BIF_RETURN, bif.index] : [special, special === OP_APPLY_STUB ? 3 : bif.index];
@@ -429,8 +436,13 @@ export class VM {
       if (TRACE.slices) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
       if (r === RunResult.Yield && p.hibernate !== undefined) this.hibernate(p);
       else if (r === RunResult.Yield) {
-        p.status = ProcessStatus.Runnable;
-        this.runQueue.enqueue(p.pcb);
+        if (this.parking.delete(p)) {
+          // A native that waits for the host (vm/api.ts) parked it: it waits until wakeProcess.
+          p.status = ProcessStatus.Waiting;
+        } else {
+          p.status = ProcessStatus.Runnable;
+          this.runQueue.enqueue(p.pcb);
+        }
       } else if (r === RunResult.Wait) {
         // Receive looked at everything it had: a message that came since is in the inbox. Publish
         // Waiting first, then look: a sender either sees Waiting (and wakes it) or pushed before the look.
@@ -475,6 +487,33 @@ export class VM {
       if (!inboxEmpty(w, p.pcb)) this.wake(p.pcb);
     }
   }
+
+  /**
+   * Processes that yielded to wait for the host rather than for a message:
+   * a native that returns a promise (vm/api.ts) adds its process and
+   * requests a yield; the process then waits (not runnable) until
+   * wakeProcess. A message wakes it too (it re-enters the native, which
+   * parks it again while the promise is pending).
+   */
+  readonly parking = new Set<Process>();
+
+  /** Makes a waiting process runnable (a parked one, when its promise settles). */
+  wakeProcess(p: Process): void {
+    if (p.pcb !== 0) this.wake(p.pcb);
+  }
+
+  /**
+   * For a driver on an event loop (scheduler/inline.ts): fires the timers
+   * that are due, without sleeping; returns the milliseconds until the next
+   * timer, or -1 when there is none.
+   */
+  pollTimers(): number {
+    this.fireTimers(false);
+    return this.timerHeap.size === 0 ? -1 : Math.max(0, this.timerHeap.next - performance.now());
+  }
+
+  /** Called as each process ends, before its heap is released (the embedding API's calls). */
+  onProcessExit: ((p: Process) => void) | undefined;
 
   /**
    * Fires the timers that are due: receive timeouts wake their process at
@@ -579,6 +618,7 @@ export class VM {
     releaseSuspensions(p);
     // Timers addressed to this pid are cancelled with it (those to a name are not).
     for (const [id, t] of this.timers) if (t.dest === p.pid) this.timers.delete(id);
+    this.onProcessExit?.(p);
     if (p !== this.mainProcess) {
       this.processes.delete(pidData(p.pid));
       p.release();
@@ -702,7 +742,8 @@ export class VM {
     this.runUntil(() => io.status === ProcessStatus.Waiting && inboxEmpty(this.mem.i32, io.pcb));
   }
 
-  private startIoServer(): void {
+  /** Starts the group leader of direct start-up (beamjs_io) and registers user and standard_error. */
+  startIoServer(): void {
     if (this.ioServer !== undefined) return;
     const io = this.spawn(this.atoms.intern('beamjs_io'), this.atoms.intern('start'), []);
     io.groupLeader = io.pid;
@@ -725,6 +766,10 @@ function reportTime(): string {
 
 function defaultStdout(bytes: Uint8Array): void {
   writeAllSync(1, bytes);
+}
+
+function defaultStderr(bytes: Uint8Array): void {
+  writeSync(2, bytes);
 }
 
 function writeAllSync(fd: number, bytes: Uint8Array): void {
