@@ -5,6 +5,7 @@
  * apply entries (whose bodies are interpreter stubs, vm/vm.ts).
  * Provisional: links, exits and the full process_info come with issue 5.
  */
+import { gcSpawnOption } from './erlang_gc.js';
 import { ATOM_FALSE, ATOM_OK, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/atoms.js';
 import { ErlangException, badarg, erlError, CLASS_ERROR, CLASS_EXIT, CLASS_THROW } from '../vm/errors.js';
 import { Halt } from '../vm/halt.js';
@@ -401,8 +402,9 @@ function atomName(name: string): (p: Process) => Term {
 }
 
 /** A spawn of M:F(Args) or of a fun (erlang:apply(Fun, [])), with the link/monitor options applied. */
-function spawnWith(p: Process, m: Term, f: Term, args: Term[], link: boolean, monitor: boolean): Term {
-  const child = p.vm.spawn(m, f, args, p);
+function spawnWith(p: Process, m: Term, f: Term, args: Term[], link: boolean, monitor: boolean, gc?: GcSpawnOptions): Term {
+  const child = p.vm.spawn(m, f, args, p, gc !== undefined && gc.heap > 0 ? gc.heap : undefined);
+  if (gc !== undefined) for (const apply of gc.apply) apply(child);
   if (link) p.vm.link(p, child);
   if (!monitor) return child.pid;
   const ref = p.vm.makeRef(p);
@@ -421,17 +423,22 @@ function funSpawn(p: Process, fun: Term): [Term, Term, Term[]] {
   return [p.atoms.intern('erlang'), p.atoms.intern('apply'), [fun, NIL]];
 }
 
-function spawnOptions(p: Process, opts: Term): { link: boolean; monitor: boolean } {
+/** The GC options of a spawn_opt (bifs/erlang_gc.ts gcSpawnOption): the heap size to start with and what to set on the child. */
+type GcSpawnOptions = { heap: number; apply: ((c: Process) => void)[] };
+
+function spawnOptions(p: Process, opts: Term): { link: boolean; monitor: boolean; gc: GcSpawnOptions } {
   const list = listToArray(p, opts);
   if (list === undefined) throw badarg();
   let link = false;
   let monitor = false;
+  const gc: GcSpawnOptions = { heap: 0, apply: [] };
   for (const o of list) {
     if (o === ATOM_LINK(p)) link = true;
     else if (o === ATOM_MONITOR(p)) monitor = true;
-    // priority, fullsweep_after, min_heap_size, max_heap_size, message_queue_data: accepted (issue 5 gives them effect)
+    else gcSpawnOption(p, o, gc);
+    // priority, message_queue_data: accepted (issue 5 gives them effect)
   }
-  return { link, monitor };
+  return { link, monitor, gc };
 }
 
 function timeArg(_p: Process, t: Term): number {
@@ -476,11 +483,11 @@ defineBifs('erlang', 'bif', {
   'spawn_monitor/3': (p, [m, f, a]) => spawnWith(p, ...mfa(p, m!, f!, a!), false, true),
   'spawn_opt/2': (p, [fun, opts]) => {
     const o = spawnOptions(p, opts!);
-    return spawnWith(p, ...funSpawn(p, fun!), o.link, o.monitor);
+    return spawnWith(p, ...funSpawn(p, fun!), o.link, o.monitor, o.gc);
   },
   'spawn_opt/4': (p, [m, f, a, opts]) => {
     const o = spawnOptions(p, opts!);
-    return spawnWith(p, ...mfa(p, m!, f!, a!), o.link, o.monitor);
+    return spawnWith(p, ...mfa(p, m!, f!, a!), o.link, o.monitor, o.gc);
   },
   'send_after/3': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, false),
   'send_after/4': (p, [t, d, msg]) => p.vm.startTimer(p, timeArg(p, t!), timerDest(p, d!), msg!, false),

@@ -14,6 +14,25 @@ import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { functionAt } from '../vm/code/code_table.js';
 import { defineBifs } from './registry.js';
+import { gcInfo, totalHeapWords, youngHeapWords } from '../gc/policy.js';
+
+/** Bytes of a process beyond its heaps (control block, registers, tables): an estimate. */
+const PROCESS_OVERHEAD_BYTES = 512;
+
+/** {Id, Size, RefCount} of each off-heap binary the process references (young and old ProcBins). */
+function binaryItems(t: Process): [number, number, number][] {
+  const w = t.mem.i32;
+  const out: [number, number, number][] = [];
+  for (const head of [t.offHeap, t.oldOffHeap]) {
+    for (let pb = head; pb !== 0; pb = w[pb + 3]!) {
+      const block = w[pb + 2]!;
+      // The size word of a writable buffer is 0: its used bytes are in the flags word (PB_FLAGS = 4).
+      const size = w[pb + 1]! !== 0 ? w[pb + 1]! : (w[pb + 4]! >>> 1) >>> 3;
+      out.push([block * 4, size, Atomics.load(w, block)]);
+    }
+  }
+  return out;
+}
 import { monitorsHeldBy, monitoredBy } from './erlang_process.js';
 
 const DEFAULT_ITEMS = [
@@ -72,14 +91,18 @@ function item(p: Process, t: Process, name: string): Term | undefined {
     case 'reductions':
       return makeSmall(t.reductions);
     case 'heap_size':
+      return mkInt(p, youngHeapWords(t));
     case 'total_heap_size':
-      return mkInt(p, t.blockEnd - t.block + t.fragmentWords);
+      return mkInt(p, totalHeapWords(t));
     case 'stack_size':
       return mkInt(p, t.blockEnd - t.stackTop);
     case 'memory':
-      return mkInt(p, (t.blockEnd - t.block + t.fragmentWords) * 4 + 512);
+      // Words of the heaps (young, old, fragments) plus the control block, in bytes.
+      return mkInt(p, totalHeapWords(t) * 4 + PROCESS_OVERHEAD_BYTES);
     case 'garbage_collection':
-      return mkList(p, [mkTuple2(p, a('minor_gcs'), makeSmall(t.gcCount))]);
+      return gcInfo(p, t);
+    case 'binary':
+      return mkList(p, binaryItems(t).map(([id, size, refs]) => mkTuple3(p, mkInt(p, id), mkInt(p, size), mkInt(p, refs))));
     case 'suspending':
       return NIL;
     case 'monitors':

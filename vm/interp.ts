@@ -26,6 +26,7 @@ import type { VM } from './vm.js';
 import { addSlow, subSlow } from './interp_arith.js';
 import * as cold from './interp_cold.js';
 import { Halt } from './halt.js';
+import { serviceRequest as serviceGcRequest } from '../gc/policy.js';
 import { send as sendMessage } from '../bifs/erlang_process.js';
 import { Msg, Pcb } from '../scheduler/layout.js';
 import { bindMarker, clearMarker, fetchInbox, markerSlot, reserveMarker, unlinkAt } from './mailbox.js';
@@ -111,6 +112,8 @@ const argsFor = (regs: Registers, n: number): T.Term[] => regs.args[n] ?? (regs.
  * saved state (pc, registers) is up to date on return.
  */
 export function run(vm: VM, p: Process, regs: Registers, budget: number): RunResult {
+  // A collection garbage_collect asked for: made now, with the saved registers as roots.
+  if (p.gcRequest !== 0) serviceGcRequest(vm, p);
   const x = regs.x;
   const fr = regs.fr;
   const mem = vm.mem;
@@ -280,7 +283,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 13: // allocate_heap StackNeed HeapNeed Live
           case 15: { // allocate_heap_zero
             const n = m[pc + 1]!;
-            if (E - n - 1 - m[pc + 2]! < htop || p.fragmentWords > 0 || stress) {
+            if (E - n - 1 - m[pc + 2]! < htop || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || stress) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 3]!, n + 1 + m[pc + 2]!);
               m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
@@ -293,7 +296,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             break;
           }
           case 16: // test_heap HeapNeed Live
-            if (E - m[pc + 1]! < htop || p.fragmentWords > 0 || stress) {
+            if (E - m[pc + 1]! < htop || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || stress) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 2]!, m[pc + 1]!);
               m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;

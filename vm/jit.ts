@@ -134,10 +134,10 @@ function instruction(m: Int32Array, pc: number, len: number, bifNames: string[],
       const n = a(1);
       let fill = '';
       for (let i = 1; i <= n; i++) fill += `m[E + ${i}] = ${T.NIL};`;
-      return `if (E - ${n + 1 + a(2)} < htop || p.fragmentWords > 0 || stress) { pc = ${pc}; ${SYNC} vm.collect(p, x, ${a(3)}, ${n + 1 + a(2)}); ${RELOAD} } E -= ${n + 1}; m[E] = cp << 2; ${fill} cp = 0;`;
+      return `if (E - ${n + 1 + a(2)} < htop || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || stress) { pc = ${pc}; ${SYNC} vm.collect(p, x, ${a(3)}, ${n + 1 + a(2)}); ${RELOAD} } E -= ${n + 1}; m[E] = cp << 2; ${fill} cp = 0;`;
     }
     case 16:
-      return `if (E - ${a(1)} < htop || p.fragmentWords > 0 || stress) { pc = ${pc}; ${SYNC} vm.collect(p, x, ${a(2)}, ${a(1)}); ${RELOAD} }`;
+      return `if (E - ${a(1)} < htop || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || stress) { pc = ${pc}; ${SYNC} vm.collect(p, x, ${a(2)}, ${a(1)}); ${RELOAD} }`;
     case 17:
       return `m[E + ${1 + (a(1) >>> 3)}] = ${T.NIL};`;
     case 172: {

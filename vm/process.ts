@@ -38,13 +38,13 @@ export const PRIORITY_HIGH = 1;
 export const PRIORITY_NORMAL = 2;
 export const PRIORITY_LOW = 3;
 
-/** Heap sizes in words, as the real VM grows them (Fibonacci-like, then +20%). */
+/** Heap sizes in words, as the real VM grows them (233, 376, 610, 987, 1598...: each the sum of the two before plus one; then +20%). */
 export function nextHeapSize(atLeast: number): number {
   let a = 233;
   let b = 376;
   while (a < atLeast) {
     if (a < 1_000_000) {
-      const c = a + b;
+      const c = a + b + 1;
       a = b;
       b = c;
     } else {
@@ -74,8 +74,38 @@ export class Process implements Builder {
   /** Heap fragments (block addresses) filled by `alloc` when the heap had no room. */
   fragments: number[] = [];
   fragmentWords = 0;
-  /** Head of the list of this process's ProcBins (word index; 0 = end), for the GC's sweep. */
+  /** Head of the list of this process's young ProcBins (word index; 0 = end), for the GC's sweep. */
   offHeap = 0;
+
+  // ---- generational GC state (gc/collect.ts)
+  /** The old heap (promoted data): block address, top, end; 0 when there is none. */
+  oldHeap = 0;
+  oldTop = 0;
+  oldEnd = 0;
+  /** The young heap top after the last collection: live data below it is promoted by the next minor collection. */
+  highWater = 0;
+  /** The ProcBins in the old heap (the young list is `offHeap`). */
+  oldOffHeap = 0;
+  /** Words of the off-heap binary blocks the young and the old generation reference, and the limits that trigger a collection. */
+  binVheap = 0;
+  binVheapLimit = 46422;
+  binOldVheap = 0;
+  binOldVheapLimit = 46422;
+  /** min_bin_vheap_size: the smallest binVheapLimit. */
+  binVheapMin = 46422;
+  /** Minor collections since the last fullsweep, and the spawn option / system flag fullsweep_after. */
+  minorSinceFull = 0;
+  fullsweepAfter = 65535;
+  /** min_heap_size (words), and max_heap_size: size (0 = none), kill, error_logger. */
+  minHeapSize = MIN_HEAP_SIZE;
+  maxHeapSize = 0;
+  maxHeapKill = true;
+  maxHeapErrorLogger = true;
+  /** Collections so far, by kind. */
+  minorGcs = 0;
+  majorGcs = 0;
+  /** A collection asked for by garbage_collect (0 none, 1 minor, 2 major), made before the process runs again. */
+  gcRequest = 0;
 
   // ---- execution state, saved when the process is not running
   pc = 0;
@@ -168,7 +198,7 @@ export class Process implements Builder {
       heap.top = at + words;
       return at;
     }
-    const frag = this.mem.alloc(words);
+    const frag = this.mem.alloc(Math.max(words, 1));
     this.fragments.push(frag);
     this.fragmentWords += words;
     return frag;
@@ -200,6 +230,7 @@ export class Process implements Builder {
       const next = w[pb + 3]!;
       w[pb + 3] = this.offHeap;
       this.offHeap = pb;
+      this.binVheap += w[w[pb + 2]! - 1]!;
       pb = next;
     }
     w[block + Msg.OffHeap] = 0;
@@ -208,15 +239,26 @@ export class Process implements Builder {
   }
 
   linkOffHeap(procBin: number): void {
-    this.mem.i32[procBin + 3] = this.offHeap;
+    const w = this.mem.i32;
+    w[procBin + 3] = this.offHeap;
     this.offHeap = procBin;
+    this.binVheap += w[w[procBin + 2]! - 1]!;
+    // Much binary data taken in (by a BIF, a copy): collect before the process runs on (the virtual binary heap).
+    if (this.binVheap > this.binVheapLimit && this.gcRequest === 0) {
+      this.gcRequest = 1;
+      this.yieldRequested = true;
+    }
   }
 
   /** Releases the heap, the fragments and the references to off-heap binaries. */
   release(): void {
     const mem = this.mem;
     for (let pb = this.offHeap; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
-    this.offHeap = 0;
+    for (let pb = this.oldOffHeap; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
+    this.offHeap = this.oldOffHeap = 0;
+    this.binVheap = this.binOldVheap = 0;
+    if (this.oldHeap !== 0) mem.free(this.oldHeap);
+    this.oldHeap = this.oldTop = this.oldEnd = 0;
     for (const f of this.fragments) mem.free(f);
     this.fragments = [];
     this.fragmentWords = 0;
