@@ -18,6 +18,10 @@
  * through `alloc`, which falls back to heap fragments: blocks of shared
  * memory that the next collection empties into the new heap.
  *
+ * The block and the fragments are the young generation; data that survives
+ * two collections is promoted to the old heap (oldHeap..oldEnd), a block of
+ * its own (gc/collect.ts).
+ *
  * Provisional (issue 5/6): the control block is a JS object owned by the one
  * thread that runs the process; it moves into shared memory with the SMP
  * schedulers.
