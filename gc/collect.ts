@@ -62,7 +62,9 @@
  * words + stack + need, the young heap grows to the next size of the sequence
  * (nextHeapSize) above wanted * 4/3 when wanted is more than 75% of it,
  * shrinks to the size above 2 * wanted when wanted is less than 25% of it
- * (never below p.minHeapSize), and otherwise keeps its size. Right after a
+ * (never below p.minHeapSize; a minor collection not below the smaller of
+ * the current size and MINOR_SHRINK_FLOOR, so that a process that allocates
+ * fast keeps the young heap it grew), and otherwise keeps its size. Right after a
  * grow the heap is at most 75% used and after a shrink at most 50%, so
  * neither decision undoes the other at the next collection. The to-space is
  * allocated at the current size (or larger when fragments may hold more live
@@ -180,6 +182,9 @@ export function chooseHeapSize(wanted: number, current: number, minimum = MIN_HE
   else if (wanted * 4 < current && current > minimum) size = Math.min(current, nextHeapSize(2 * wanted));
   return Math.max(size, nextHeapSize(minimum));
 }
+
+/** A minor collection does not shrink the young heap below this many words (nor below its current size if smaller). */
+const MINOR_SHRINK_FLOOR = 121393;
 
 /** The smallest limit of the virtual binary heap, in words (the real VM's min_bin_vheap_size). */
 export const MIN_BIN_VHEAP = 46422;
@@ -452,7 +457,7 @@ function minor(p: Process, x: Int32Array, nLive: number, need: number, extraRoot
   p.oldTop = e.ohp;
   p.minorSinceFull++;
   p.minorGcs++;
-  finish(p, x, nLive, need, extraRoots, to, e.hp - to, current, stackTop, oldEnd);
+  finish(p, x, nLive, need, extraRoots, to, e.hp - to, current, stackTop, oldEnd, false);
 }
 
 function fullsweep(p: Process, x: Int32Array, nLive: number, need: number, extraRoots: Term[] | undefined): void {
@@ -481,7 +486,7 @@ function fullsweep(p: Process, x: Int32Array, nLive: number, need: number, extra
   p.oldHeap = p.oldTop = p.oldEnd = 0;
   p.minorSinceFull = 0;
   p.majorGcs++;
-  finish(p, x, nLive, need, extraRoots, to, e.hp - to, current, stackTop, oldEnd);
+  finish(p, x, nLive, need, extraRoots, to, e.hp - to, current, stackTop, oldEnd, true);
   p.binOldVheapLimit = p.binVheapMin;
 }
 
@@ -497,10 +502,14 @@ function finish(
   current: number,
   stackTop: number,
   oldEnd: number,
+  mayShrink: boolean,
 ): void {
   const mem = p.mem;
   const stackWords = oldEnd - stackTop;
   let size = chooseHeapSize(liveWords + stackWords + need, current, p.minHeapSize);
+  // A minor collection shrinks the young heap no further than MINOR_SHRINK_FLOOR: a process that
+  // allocates much keeps the room it needed (far fewer collections); below that, shrinking waits for a fullsweep.
+  if (!mayShrink && size < current) size = Math.max(size, Math.min(current, MINOR_SHRINK_FLOOR));
   const capacity = mem.blockWords(to);
   if (size > capacity || capacity >= 2 * size) {
     // The block does not fit the decided size: copy the live data once more into one that does.

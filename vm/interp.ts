@@ -582,7 +582,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             let at = pc + 1;
             let failLabel = 0;
             if (op !== 9) failLabel = m[at++]!;
-            if (op >= 124) at++; // live: BIFs allocate through p.alloc, never collect
+            if (op >= 124) at++; // live: the BIF allocates through p.alloc (never collects); the collection, if any, comes after it
             const bif = BIF_TABLE[m[at++]!]!;
             const n = bif.arity;
             const args = argsFor(regs, n);
@@ -609,6 +609,15 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               fail.kind = FrameKind.Current;
             }
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            if (op >= 124 && (p.fragmentWords > 0 || p.binVheap > p.binVheapLimit)) {
+              // The BIF built its result in a fragment (the heap was full): collect now, as the real VM does
+              // after a gc_bif, with the Live registers and the result as roots.
+              const live = m[pc + 2]!;
+              x[live] = r;
+              vm.collect(p, x, live + 1, 0);
+              r = x[live]!;
+              m = mem.i32; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            }
             const d = m[at]!;
             if (d & 4) m[E + 1 + (d >>> 3)] = r;
             else x[d >>> 3] = r;
@@ -627,6 +636,10 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             x[0] = bif.fn(p, args);
             fail.kind = FrameKind.Current;
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            if ((p.fragmentWords > 0 || p.binVheap > p.binVheapLimit) && !p.yieldRequested) {
+              vm.collect(p, x, 1, 0); // after a call only x0 (the result) is live
+              m = mem.i32; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            }
             pc = cp;
             cp = 0;
             if (p.yieldRequested) {
@@ -805,6 +818,10 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             x[0] = bif.fn(p, args);
             fail.kind = FrameKind.Current;
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            if ((p.fragmentWords > 0 || p.binVheap > p.binVheapLimit) && !p.yieldRequested) {
+              vm.collect(p, x, 1, 0); // after a call only x0 (the result) is live
+              m = mem.i32; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            }
             const mode = m[pc + 2]!;
             if (mode === 0) pc += 4;
             else if (mode === 1) {

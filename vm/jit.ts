@@ -223,6 +223,7 @@ function instruction(m: Int32Array, pc: number, len: number, bifNames: string[],
       const mode = a(2);
       const after = mode === 0 ? '' : mode === 1 ? `pc = cp; cp = 0; ${ret}` : `pc = m[E] >>> 2; E += ${a(3) + 1}; cp = 0; ${ret}`;
       return `${args} pc = ${pc}; ${SYNC} fail.kind = 1; fail.bif = B${pc}; fail.args = A${n}; x[0] = B${pc}.fn(p, A${n}); fail.kind = 0; ${RELOAD}
+        if ((p.fragmentWords > 0 || p.binVheap > p.binVheapLimit) && !p.yieldRequested) { vm.collect(p, x, 1, 0); ${RELOAD} }
         if (p.yieldRequested) ${exitAt(`${next}`)} ${after}`;
     }
     default:
