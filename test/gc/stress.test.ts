@@ -30,7 +30,7 @@ const ERLANG = [
   'exc_stacktrace', 'exc_raise', 'exc_classes',
   'proc_msg_order', 'proc_selective_receive', 'proc_dict', 'proc_ring_10', 'proc_receive_after', 'proc_pmap',
   'ets_binaries', 'ets_set_basic', 'erlang_t2b', 'io_format_pretty', 'string_mod', 'unicode_convert',
-  'prog_huffman', 'prog_bintree', 'prog_json', 'gb_trees_mod', 'gc_api',
+  'prog_huffman', 'prog_bintree', 'prog_json', 'gb_trees_mod', 'gc_api', 'gc_max_heap',
   // Not recursion_deep: a collection at every allocation scans its 100,000-frame stack each time (quadratic).
 ];
 const ELIXIR = ['enum_basics', 'binary_matching', 'structs', 'proc_messages', 'string_unicode'];
