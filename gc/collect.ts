@@ -68,7 +68,8 @@
  * grow the heap is at most 75% used and after a shrink at most 50%, so
  * neither decision undoes the other at the next collection. The to-space is
  * allocated at the current size (or larger when fragments may hold more live
- * data); when the decided size does not fit that block, the live young data
+ * data; a fullsweep's at the size that would be chosen if everything were
+ * live); when the decided size does not fit that block, the live young data
  * is copied a second time into a block of the decided size (grow and shrink
  * are rare; the common collection copies once). The old heap is created at
  * the size of the sequence above the young heap's used words, and is only
@@ -216,6 +217,8 @@ class Evacuator {
   oldOffTail = 0;
   oldBin = 0;
   private readonly layout = new Int32Array(4);
+  private lo2 = 0;
+  private hi2 = 0;
   /** Other from-space blocks (fragments, the old heap in a fullsweep), sorted by address: [fragStart[i], fragEnd[i]). */
   private readonly fragStart: Int32Array;
   private readonly fragEnd: Int32Array;
@@ -235,6 +238,13 @@ class Evacuator {
     this.w = mem.i32;
     this.hp = to;
     const sorted = [...others].filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);
+    // The biggest other block (the old heap in a fullsweep) gets a range check of its own before the search.
+    for (const [s, e] of sorted) {
+      if (e - s > this.hi2 - this.lo2) {
+        this.lo2 = s;
+        this.hi2 = e;
+      }
+    }
     this.fragStart = Int32Array.from(sorted, (r) => r[0]);
     this.fragEnd = Int32Array.from(sorted, (r) => r[1]);
     this.promoteBelow = promoteBelow;
@@ -245,6 +255,7 @@ class Evacuator {
 
   private inFrom(a: number): boolean {
     if (a >= this.lo && a < this.hi) return true;
+    if (a >= this.lo2 && a < this.hi2) return true;
     const starts = this.fragStart;
     if (starts.length === 0 || a < starts[0]!) return false;
     // The last block starting at or before a.
@@ -260,35 +271,44 @@ class Evacuator {
 
   /** The term that replaces t: t itself unless it points into from-space. */
   evac(t: Term): Term {
-    const list = isList(t);
-    if (!list && !isBoxed(t)) return t;
-    const a = ptrVal(t);
-    if (!this.inFrom(a)) return t;
+    if (isList(t)) return this.inFrom(ptrVal(t)) ? this.evacCons(t) : t;
+    if (isBoxed(t)) return this.inFrom(ptrVal(t)) ? this.evacBoxed(t) : t;
+    return t;
+  }
+
+  /** The copy of the cons cell t points at (in from-space), made now or before. */
+  private evacCons(t: Term): Term {
     const w = this.w;
-    const promote = a < this.promoteBelow && a >= this.lo;
-    if (list) {
-      const head = w[a]!;
-      if (head === THE_NON_VALUE) return w[a + 1]!; // moved: the tail holds the new cell
-      let n: number;
-      if (promote) {
-        n = this.ohp;
-        if (n + 2 > this.oldLimit) toSpaceOverflow();
-        this.ohp = n + 2;
-      } else {
-        n = this.hp;
-        if (n + 2 > this.limit) toSpaceOverflow();
-        this.hp = n + 2;
-      }
-      w[n] = head;
-      w[n + 1] = w[a + 1]!;
-      const moved = makeList(n);
-      w[a] = THE_NON_VALUE;
-      w[a + 1] = moved;
-      return moved;
+    const a = ptrVal(t);
+    const head = w[a]!;
+    if (head === THE_NON_VALUE) return w[a + 1]!; // moved: the tail holds the new cell
+    let n: number;
+    if (a < this.promoteBelow && a >= this.lo) {
+      n = this.ohp;
+      if (n + 2 > this.oldLimit) toSpaceOverflow();
+      this.ohp = n + 2;
+    } else {
+      n = this.hp;
+      if (n + 2 > this.limit) toSpaceOverflow();
+      this.hp = n + 2;
     }
+    w[n] = head;
+    w[n + 1] = w[a + 1]!;
+    const moved = makeList(n);
+    w[a] = THE_NON_VALUE;
+    w[a + 1] = moved;
+    return moved;
+  }
+
+  /** The copy of the boxed object t points at (in from-space), made now or before. */
+  private evacBoxed(t: Term): Term {
+    const w = this.w;
+    const a = ptrVal(t);
     const hdr = w[a]!;
     if (isBoxed(hdr)) return hdr; // moved: the header is the pointer to the copy
-    const size = objectWords(w, a, hdr);
+    const subtag = headerSubtag(hdr);
+    const size = subtag === SUB_MAP ? objectWords(w, a, hdr) : 1 + headerArity(hdr);
+    const promote = a < this.promoteBelow && a >= this.lo;
     let n: number;
     if (promote) {
       n = this.ohp;
@@ -301,22 +321,26 @@ class Evacuator {
     }
     if (size <= 8) for (let i = 0; i < size; i++) w[n + i] = w[a + i]!;
     else w.copyWithin(n, a, a + size);
-    if (headerSubtag(hdr) === SUB_REFC_BINARY) {
-      const binWords = w[w[n + PROCBIN_BLOCK_OFFSET]! - 1]!;
-      if (promote) {
-        w[n + PROCBIN_NEXT_OFFSET] = this.oldOff;
-        if (this.oldOff === 0) this.oldOffTail = n;
-        this.oldOff = n;
-        this.oldBin += binWords;
-      } else {
-        w[n + PROCBIN_NEXT_OFFSET] = this.offHeap;
-        this.offHeap = n;
-        this.youngBin += binWords;
-      }
-    }
+    if (subtag === SUB_REFC_BINARY) this.linkProcBin(n, promote);
     const moved = makeBoxed(n);
     w[a] = moved;
     return moved;
+  }
+
+  /** Links a copied ProcBin into the young or the old list and counts its block. */
+  private linkProcBin(n: number, promote: boolean): void {
+    const w = this.w;
+    const binWords = w[w[n + PROCBIN_BLOCK_OFFSET]! - 1]!;
+    if (promote) {
+      w[n + PROCBIN_NEXT_OFFSET] = this.oldOff;
+      if (this.oldOff === 0) this.oldOffTail = n;
+      this.oldOff = n;
+      this.oldBin += binWords;
+    } else {
+      w[n + PROCBIN_NEXT_OFFSET] = this.offHeap;
+      this.offHeap = n;
+      this.youngBin += binWords;
+    }
   }
 
   /** Evacuates each of terms[0..n-1] in place. */
@@ -472,7 +496,8 @@ function fullsweep(p: Process, x: Int32Array, nLive: number, need: number, extra
   let bound = p.heap.top - oldBlock;
   for (const [s, e] of ranges) bound += e - s;
 
-  const to = mem.alloc(Math.max(current, bound + stackWords + need));
+  // Sized for the case where everything is live (big heaps mostly are): then no second copy is needed.
+  const to = mem.alloc(chooseHeapSize(bound + stackWords + need, current, p.minHeapSize));
   mem.refresh();
   const e = new Evacuator(mem, oldBlock, p.heap.top, ranges, to, to + mem.blockWords(to));
   evacuateRoots(e, p, x, nLive, stackTop, oldEnd, extraRoots);
@@ -571,6 +596,7 @@ function install(p: Process, to: number, size: number, liveWords: number, stackT
   for (const f of p.fragments) mem.free(f);
   p.fragments = [];
   p.fragmentWords = 0;
+  p.fragTop = p.fragEnd = 0;
   p.block = to;
   p.blockEnd = end;
   p.stackTop = newStackTop;

@@ -60,6 +60,10 @@ export function nextHeapSize(atLeast: number): number {
 
 export const MIN_HEAP_SIZE = 233;
 
+/** Sizes of the fragments Process.alloc makes for small allocations (words): at least the first, at most the second. */
+const MIN_FRAGMENT_CHUNK = 64;
+const MAX_FRAGMENT_CHUNK = 65536;
+
 export const enum ProcessStatus {
   Runnable = 0,
   Running = 1,
@@ -77,7 +81,11 @@ export class Process implements Builder {
   stackTop: number;
   /** Heap fragments (block addresses) filled by `alloc` when the heap had no room. */
   fragments: number[] = [];
+  /** Words taken in fragments (the young data outside the heap block). */
   fragmentWords = 0;
+  /** The free part of the last fragment `alloc` made (0, 0 when none): later allocations fill it first. */
+  fragTop = 0;
+  fragEnd = 0;
   /** Head of the list of this process's young ProcBins (word index; 0 = end), for the GC's sweep. */
   offHeap = 0;
 
@@ -202,9 +210,20 @@ export class Process implements Builder {
       heap.top = at + words;
       return at;
     }
-    const frag = this.mem.alloc(Math.max(words, 1));
+    // The current fragment, if it has room; else a new one, bigger as more is taken (a BIF that builds
+    // a term cell by cell on a full heap makes a few fragments, not one per cell).
+    const top = this.fragTop;
+    if (top + words <= this.fragEnd) {
+      this.fragTop = top + words;
+      this.fragmentWords += words;
+      return top;
+    }
+    const size = Math.max(words, Math.min(MAX_FRAGMENT_CHUNK, Math.max(MIN_FRAGMENT_CHUNK, this.fragmentWords)));
+    const frag = this.mem.alloc(size);
     this.fragments.push(frag);
     this.fragmentWords += words;
+    this.fragTop = frag + words;
+    this.fragEnd = frag + size;
     return frag;
   }
 
@@ -266,6 +285,7 @@ export class Process implements Builder {
     for (const f of this.fragments) mem.free(f);
     this.fragments = [];
     this.fragmentWords = 0;
+    this.fragTop = this.fragEnd = 0;
     if (this.block !== 0) mem.free(this.block);
     this.block = this.blockEnd = this.stackTop = 0;
     this.dictionary = [];
