@@ -39,6 +39,7 @@ export const BENCHMARKS = [
   { name: 'hello', arg: '1', small: '1', kind: 'startup', rounds: 5, what: 'hello world: whole OS process from the shell (start-up)' },
   { name: 'processes', arg: '100000', small: '1000', kind: 'metrics', rounds: 2, iters: 3, what: 'issue 5: spawn time, idle process memory, round trip' },
   { name: 'gc', arg: '300000', small: '5000', kind: 'metrics', rounds: 2, iters: 3, what: 'issue 7: long-lived large heap with churn; longest step, long_gc' },
+  { name: 'gc_latency', arg: '3000000', small: '5000', kind: 'metrics', rounds: 2, iters: 1, what: 'issue 7: round trips of two processes while a third collects a ~100 MB heap' },
 ].map((b) => ({ kind: 'time', rounds: Infinity, smp: false, ...b, module: `bench_${b.name}` }));
 
 /**
@@ -49,4 +50,5 @@ export const TARGETS = {
   'processes.spawn_us': { text: '≤ 3 µs', check: (b) => b <= 3 },
   'processes.idle_bytes': { text: '≤ 1 KB', check: (b) => b <= 1024 },
   'processes.roundtrip_us': { text: '≤ 2× erl', check: (b, e) => b <= 2 * e },
+  'gc_latency.rt_p99_us': { text: '< 1 ms', check: (b) => b < 1000 },
 };

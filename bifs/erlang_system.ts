@@ -11,6 +11,7 @@
  * runs on process.hrtime; the time offset is fixed at start-up (the VM's
  * "no time warp" mode), so system_time = monotonic_time + time_offset.
  */
+import { gcSystemFlag } from './erlang_gc.js';
 import { writeSync } from 'node:fs';
 import { availableParallelism, platform, release } from 'node:os';
 import { defineBifs } from './registry.js';
@@ -558,6 +559,8 @@ defineBifs('erlang', 'bif', {
       if (v === undefined || v < 0) throw badarg();
       return makeSmall(8);
     }
+    const gcOld = gcSystemFlag(p, name, value!);
+    if (gcOld !== undefined) return gcOld;
     throw badarg();
   },
   'universaltime/0': (p) => mkDateTime(p, nowUniversal()),

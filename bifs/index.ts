@@ -11,6 +11,7 @@ import './erlang_arith.js';
 import './erlang_convert.js';
 import './erlang_data.js';
 import './erlang_etf.js';
+import './erlang_gc.js';
 import './erlang_hash.js';
 import './erlang_misc.js';
 import './erlang_process.js';

@@ -196,6 +196,22 @@ function setFlag(p: Process, t: Process, flag: string, v: Term): Term | undefine
   }
 }
 
+/**
+ * Gives the recorded GC flags (min_heap_size, min_bin_vheap_size,
+ * max_heap_size, fullsweep_after) effect: the collector (gc/policy.ts)
+ * reads them from the process's own fields.
+ */
+function applyGcFlags(t: Process): void {
+  const f = t.flags;
+  if (f === undefined) return;
+  t.minHeapSize = f.minHeapSize;
+  t.fullsweepAfter = f.fullsweepAfter;
+  t.maxHeapSize = f.maxHeapSize.size;
+  t.maxHeapKill = f.maxHeapSize.kill;
+  t.maxHeapErrorLogger = f.maxHeapSize.errorLogger;
+  if (t.binVheapMin !== f.minBinVheapSize) t.binVheapMin = t.binVheapLimit = t.binOldVheapLimit = f.minBinVheapSize;
+}
+
 /** The options of spawn_opt: link, monitor, and flags applied to the new process before it runs. */
 export interface SpawnOptions {
   link: boolean;
@@ -239,6 +255,7 @@ export function parseSpawnOptions(p: Process, opts: Term): SpawnOptions {
   out.apply = (child) => {
     child.priority = probe.priority;
     if (probe.flags !== undefined) child.flags = { ...probe.flags };
+    applyGcFlags(child);
   };
   return out;
 }
@@ -327,6 +344,7 @@ defineBifs('erlang', 'bif', {
     if (!isAtom(flag!)) throw badarg();
     const old = setFlag(p, p, p.atoms.name(flag!), value!);
     if (old === undefined) throw badarg();
+    applyGcFlags(p);
     return old;
   },
   'process_flag/3': (p, [pid, flag, value]) => {

@@ -16,6 +16,21 @@ import { functionAt } from '../vm/code/code_table.js';
 import { currentStacktrace } from '../vm/interp_cold.js';
 import { defineBifs } from './registry.js';
 import { flagItem } from './process_flags.js';
+import { gcInfo, totalHeapWords, youngHeapWords } from '../gc/policy.js';
+/** {Id, Size, RefCount} of each off-heap binary the process references (young and old ProcBins). */
+function binaryItems(t: Process): [number, number, number][] {
+  const w = t.mem.i32;
+  const out: [number, number, number][] = [];
+  for (const head of [t.offHeap, t.oldOffHeap]) {
+    for (let pb = head; pb !== 0; pb = w[pb + 3]!) {
+      const block = w[pb + 2]!;
+      // The size word of a writable buffer is 0: its used bytes are in the flags word (PB_FLAGS = 4).
+      const size = w[pb + 1]! !== 0 ? w[pb + 1]! : (w[pb + 4]! >>> 1) >>> 3;
+      out.push([block * 4, size, Atomics.load(w, block)]);
+    }
+  }
+  return out;
+}
 import { monitorsHeldBy, monitoredBy } from './erlang_process.js';
 
 const DEFAULT_ITEMS = [
@@ -75,17 +90,21 @@ function item(p: Process, t: Process, name: string): Term | undefined {
     case 'reductions':
       return makeSmall(t.reductions);
     case 'heap_size':
+      return mkInt(p, youngHeapWords(t));
     case 'total_heap_size':
-      return mkInt(p, t.blockEnd - t.block + t.fragmentWords + t.messageWords);
+      return mkInt(p, totalHeapWords(t));
     case 'stack_size':
       return mkInt(p, t.blockEnd - t.stackTop);
     case 'memory':
-      // Bytes of shared memory the process holds: control block and heap+stack block (each with
-      // its allocator size word) and heap fragments. The JS object that caches the rest of its
-      // state on the thread running it is not counted (docs/architecture.md, Processes).
-      return mkInt(p, (t.mem.blockWords(t.pcb) + 1 + t.blockEnd - t.block + 1 + t.fragmentWords + t.messageWords) * 4);
+      // Bytes of shared memory the process holds: its heaps (young, old, fragments, received
+      // messages) and its control block, each block with its allocator size word. The JS object
+      // that caches the rest of its state on the thread running it is not counted
+      // (docs/architecture.md, Processes).
+      return mkInt(p, (totalHeapWords(t) + (t.oldHeap !== 0 ? 1 : 0) + 1 + t.mem.blockWords(t.pcb) + 1) * 4);
     case 'garbage_collection':
-      return mkList(p, [mkTuple2(p, a('minor_gcs'), makeSmall(t.gcCount))]);
+      return gcInfo(p, t);
+    case 'binary':
+      return mkList(p, binaryItems(t).map(([id, size, refs]) => mkTuple3(p, mkInt(p, id), mkInt(p, size), mkInt(p, refs))));
     case 'suspending':
       return NIL;
     case 'monitors':

@@ -26,6 +26,7 @@ import type { VM } from './vm.js';
 import { addSlow, subSlow } from './interp_arith.js';
 import * as cold from './interp_cold.js';
 import { Halt } from './halt.js';
+import { serviceRequest as serviceGcRequest } from '../gc/policy.js';
 import { send as sendMessage } from '../bifs/erlang_process.js';
 import { Msg, Pcb } from '../scheduler/layout.js';
 import { bindMarker, clearMarker, fetchInbox, markerSlot, reserveMarker, unlinkAt } from './mailbox.js';
@@ -114,6 +115,8 @@ const argsFor = (regs: Registers, n: number): T.Term[] => regs.args[n] ?? (regs.
  * saved state (pc, registers) is up to date on return.
  */
 export function run(vm: VM, p: Process, regs: Registers, budget: number): RunResult {
+  // A collection garbage_collect asked for: made now, with the saved registers as roots.
+  if (p.gcRequest !== 0) serviceGcRequest(vm, p);
   const x = regs.x;
   const fr = regs.fr;
   const mem = vm.mem;
@@ -285,7 +288,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 13: // allocate_heap StackNeed HeapNeed Live
           case 15: { // allocate_heap_zero
             const n = m[pc + 1]!;
-            if (E - n - 1 - m[pc + 2]! < htop || p.fragmentWords > 0 || stress) {
+            if (E - n - 1 - m[pc + 2]! < htop || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || stress) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 3]!, n + 1 + m[pc + 2]!);
               m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
@@ -298,7 +301,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             break;
           }
           case 16: // test_heap HeapNeed Live
-            if (E - m[pc + 1]! < htop || p.fragmentWords > 0 || stress) {
+            if (E - m[pc + 1]! < htop || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || stress) {
               p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
               vm.collect(p, x, m[pc + 2]!, m[pc + 1]!);
               m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
@@ -584,7 +587,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             let at = pc + 1;
             let failLabel = 0;
             if (op !== 9) failLabel = m[at++]!;
-            if (op >= 124) at++; // live: BIFs allocate through p.alloc, never collect
+            if (op >= 124) at++; // live: the BIF allocates through p.alloc (never collects); the collection, if any, comes after it
             const bif = BIF_TABLE[m[at++]!]!;
             const n = bif.arity;
             const args = argsFor(regs, n);
@@ -611,6 +614,15 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               fail.kind = FrameKind.Current;
             }
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            if (op >= 124 && (p.fragmentWords > 0 || p.binVheap > p.binVheapLimit)) {
+              // The BIF built its result in a fragment (the heap was full): collect now, as the real VM does
+              // after a gc_bif, with the Live registers and the result as roots.
+              const live = m[pc + 2]!;
+              x[live] = r;
+              vm.collect(p, x, live + 1, 0);
+              r = x[live]!;
+              m = mem.i32; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            }
             const d = m[at]!;
             if (d & 4) m[E + 1 + (d >>> 3)] = r;
             else x[d >>> 3] = r;
@@ -629,6 +641,10 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             x[0] = bif.fn(p, args);
             fail.kind = FrameKind.Current;
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            if ((p.fragmentWords > 0 || p.binVheap > p.binVheapLimit) && !p.yieldRequested) {
+              vm.collect(p, x, 1, 0); // after a call only x0 (the result) is live
+              m = mem.i32; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            }
             pc = cp;
             cp = 0;
             if (p.yieldRequested) {
@@ -807,6 +823,10 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             x[0] = bif.fn(p, args);
             fail.kind = FrameKind.Current;
             m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            if ((p.fragmentWords > 0 || p.binVheap > p.binVheapLimit) && !p.yieldRequested) {
+              vm.collect(p, x, 1, 0); // after a call only x0 (the result) is live
+              m = mem.i32; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
+            }
             const mode = m[pc + 2]!;
             if (mode === 0) pc += 4;
             else if (mode === 1) {

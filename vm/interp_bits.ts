@@ -154,7 +154,7 @@ const BINARY_HEAP_WORDS = 2 + 16 + 6;
  */
 function reserveHeap(vm: VM, p: Process, x: Int32Array, extra: number, live: number): void {
   const need = extra + BINARY_HEAP_WORDS;
-  if (p.stackTop - p.heap.top < need || p.fragmentWords > 0 || vm.gcStress) vm.collect(p, x, live, need);
+  if (p.stackTop - p.heap.top < need || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || vm.gcStress) vm.collect(p, x, live, need);
 }
 
 // bs_init2 Fail Size Extra Live Flags Dst / bs_init_bits

@@ -134,10 +134,10 @@ function instruction(m: Int32Array, pc: number, len: number, bifNames: string[],
       const n = a(1);
       let fill = '';
       for (let i = 1; i <= n; i++) fill += `m[E + ${i}] = ${T.NIL};`;
-      return `if (E - ${n + 1 + a(2)} < htop || p.fragmentWords > 0 || stress) { pc = ${pc}; ${SYNC} vm.collect(p, x, ${a(3)}, ${n + 1 + a(2)}); ${RELOAD} } E -= ${n + 1}; m[E] = cp << 2; ${fill} cp = 0;`;
+      return `if (E - ${n + 1 + a(2)} < htop || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || stress) { pc = ${pc}; ${SYNC} vm.collect(p, x, ${a(3)}, ${n + 1 + a(2)}); ${RELOAD} } E -= ${n + 1}; m[E] = cp << 2; ${fill} cp = 0;`;
     }
     case 16:
-      return `if (E - ${a(1)} < htop || p.fragmentWords > 0 || stress) { pc = ${pc}; ${SYNC} vm.collect(p, x, ${a(2)}, ${a(1)}); ${RELOAD} }`;
+      return `if (E - ${a(1)} < htop || p.fragmentWords > 0 || p.binVheap > p.binVheapLimit || stress) { pc = ${pc}; ${SYNC} vm.collect(p, x, ${a(2)}, ${a(1)}); ${RELOAD} }`;
     case 17:
       return `m[E + ${1 + (a(1) >>> 3)}] = ${T.NIL};`;
     case 172: {
@@ -223,6 +223,7 @@ function instruction(m: Int32Array, pc: number, len: number, bifNames: string[],
       const mode = a(2);
       const after = mode === 0 ? '' : mode === 1 ? `pc = cp; cp = 0; ${ret}` : `pc = m[E] >>> 2; E += ${a(3) + 1}; cp = 0; ${ret}`;
       return `${args} pc = ${pc}; ${SYNC} fail.kind = 1; fail.bif = B${pc}; fail.args = A${n}; x[0] = B${pc}.fn(p, A${n}); fail.kind = 0; ${RELOAD}
+        if ((p.fragmentWords > 0 || p.binVheap > p.binVheapLimit) && !p.yieldRequested) { vm.collect(p, x, 1, 0); ${RELOAD} }
         if (p.yieldRequested) ${exitAt(`${next}`)} ${after}`;
     }
     default:

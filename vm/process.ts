@@ -18,6 +18,10 @@
  * through `alloc`, which falls back to heap fragments: blocks of shared
  * memory that the next collection empties into the new heap.
  *
+ * The block and the fragments are the young generation; data that survives
+ * two collections is promoted to the old heap (oldHeap..oldEnd), a block of
+ * its own (gc/collect.ts).
+ *
  * Provisional (issue 5/6): the control block is a JS object owned by the one
  * thread that runs the process; it moves into shared memory with the SMP
  * schedulers.
@@ -42,13 +46,13 @@ export const PRIORITY_NORMAL = 2;
 export const PRIORITY_LOW = 3;
 const PRIORITY_NAMES = ['max', 'high', 'normal', 'low'];
 
-/** Heap sizes in words, as the real VM grows them (Fibonacci-like, then +20%). */
+/** Heap sizes in words, as the real VM grows them (233, 376, 610, 987, 1598...: each the sum of the two before plus one; then +20%). */
 export function nextHeapSize(atLeast: number): number {
   let a = 233;
   let b = 376;
   while (a < atLeast) {
     if (a < 1_000_000) {
-      const c = a + b;
+      const c = a + b + 1;
       a = b;
       b = c;
     } else {
@@ -59,6 +63,10 @@ export function nextHeapSize(atLeast: number): number {
 }
 
 export const MIN_HEAP_SIZE = 233;
+
+/** Sizes of the fragments Process.alloc makes for small allocations (words): at least the first, at most the second. */
+const MIN_FRAGMENT_CHUNK = 64;
+const MAX_FRAGMENT_CHUNK = 65536;
 
 export const enum ProcessStatus {
   Runnable = 0,
@@ -77,11 +85,45 @@ export class Process implements Builder {
   stackTop: number;
   /** Heap fragments (block addresses) filled by `alloc` when the heap had no room. */
   fragments: number[] = [];
+  /** Words taken in fragments (the young data outside the heap block). */
   fragmentWords = 0;
   /** Words of received message blocks among the fragments not yet counted in fragmentWords. */
   messageWords = 0;
-  /** Head of the list of this process's ProcBins (word index; 0 = end), for the GC's sweep. */
+  /** The free part of the last fragment `alloc` made (0, 0 when none): later allocations fill it first. */
+  fragTop = 0;
+  fragEnd = 0;
+  /** Head of the list of this process's young ProcBins (word index; 0 = end), for the GC's sweep. */
   offHeap = 0;
+
+  // ---- generational GC state (gc/collect.ts)
+  /** The old heap (promoted data): block address, top, end; 0 when there is none. */
+  oldHeap = 0;
+  oldTop = 0;
+  oldEnd = 0;
+  /** The young heap top after the last collection: live data below it is promoted by the next minor collection. */
+  highWater = 0;
+  /** The ProcBins in the old heap (the young list is `offHeap`). */
+  oldOffHeap = 0;
+  /** Words of the off-heap binary blocks the young and the old generation reference, and the limits that trigger a collection. */
+  binVheap = 0;
+  binVheapLimit = 46422;
+  binOldVheap = 0;
+  binOldVheapLimit = 46422;
+  /** min_bin_vheap_size: the smallest binVheapLimit. */
+  binVheapMin = 46422;
+  /** Minor collections since the last fullsweep, and the spawn option / system flag fullsweep_after. */
+  minorSinceFull = 0;
+  fullsweepAfter = 65535;
+  /** min_heap_size (words), and max_heap_size: size (0 = none), kill, error_logger. */
+  minHeapSize = MIN_HEAP_SIZE;
+  maxHeapSize = 0;
+  maxHeapKill = true;
+  maxHeapErrorLogger = true;
+  /** Collections so far, by kind. */
+  minorGcs = 0;
+  majorGcs = 0;
+  /** A collection asked for by garbage_collect (0 none, 1 minor, 2 major), made before the process runs again. */
+  gcRequest = 0;
 
   // ---- execution state, saved when the process is not running
   pc = 0;
@@ -201,9 +243,20 @@ export class Process implements Builder {
       heap.top = at + words;
       return at;
     }
-    const frag = this.mem.alloc(words);
+    // The current fragment, if it has room; else a new one, bigger as more is taken (a BIF that builds
+    // a term cell by cell on a full heap makes a few fragments, not one per cell).
+    const top = this.fragTop;
+    if (top + words <= this.fragEnd) {
+      this.fragTop = top + words;
+      this.fragmentWords += words;
+      return top;
+    }
+    const size = Math.max(words, Math.min(MAX_FRAGMENT_CHUNK, Math.max(MIN_FRAGMENT_CHUNK, this.fragmentWords)));
+    const frag = this.mem.alloc(size);
     this.fragments.push(frag);
     this.fragmentWords += words;
+    this.fragTop = frag + words;
+    this.fragEnd = frag + size;
     return frag;
   }
 
@@ -233,6 +286,7 @@ export class Process implements Builder {
       const next = w[pb + 3]!;
       w[pb + 3] = this.offHeap;
       this.offHeap = pb;
+      this.binVheap += w[w[pb + 2]! - 1]!;
       pb = next;
     }
     w[block + Msg.OffHeap] = 0;
@@ -248,19 +302,31 @@ export class Process implements Builder {
   }
 
   linkOffHeap(procBin: number): void {
-    this.mem.i32[procBin + 3] = this.offHeap;
+    const w = this.mem.i32;
+    w[procBin + 3] = this.offHeap;
     this.offHeap = procBin;
+    this.binVheap += w[w[procBin + 2]! - 1]!;
+    // Much binary data taken in (by a BIF, a copy): collect before the process runs on (the virtual binary heap).
+    if (this.binVheap > this.binVheapLimit && this.gcRequest === 0) {
+      this.gcRequest = 1;
+      this.yieldRequested = true;
+    }
   }
 
   /** Releases the heap, the fragments and the references to off-heap binaries. */
   release(): void {
     const mem = this.mem;
     for (let pb = this.offHeap; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
-    this.offHeap = 0;
+    for (let pb = this.oldOffHeap; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
+    this.offHeap = this.oldOffHeap = 0;
+    this.binVheap = this.binOldVheap = 0;
+    if (this.oldHeap !== 0) mem.free(this.oldHeap);
+    this.oldHeap = this.oldTop = this.oldEnd = 0;
     for (const f of this.fragments) mem.free(f);
     this.fragments = [];
     this.fragmentWords = 0;
     this.messageWords = 0;
+    this.fragTop = this.fragEnd = 0;
     if (this.block !== 0) mem.free(this.block);
     this.block = this.blockEnd = this.stackTop = 0;
     this.dictionary = [];

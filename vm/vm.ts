@@ -16,7 +16,8 @@ import { notifyMonitors } from '../bifs/erlang_process.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
 import { etsOwnerExited } from '../bifs/ets.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
-import { collectGarbage } from '../gc/collect.js';
+import { GcKind } from '../gc/collect.js';
+import { GcState, collectProcess } from '../gc/policy.js';
 import { copyTerm, sizeOfTerm } from '../gc/copy.js';
 import { Msg, Pcb } from '../scheduler/layout.js';
 import { RunQueue } from '../scheduler/run_queue.js';
@@ -27,7 +28,7 @@ import { loadModule } from './code/load.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_BIF_STUB_ERROR, OP_CALL_BIF_RETURN, OP_PROCESS_EXIT } from './code/ops.js';
 import { RunResult, newRegisters, run, type Registers } from './interp.js';
 import { Memory, type MemoryOptions } from './memory.js';
-import { MIN_HEAP_SIZE, Process, ProcessStatus } from './process.js';
+import { Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
 import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, type Term } from './term/tags.js';
@@ -111,6 +112,8 @@ export class VM {
   /** Messages receive has looked at (loop_rec), for tests of the receive-marker optimisation. */
   receiveScans = 0;
   readonly gcStress: boolean;
+  /** Garbage collection: system-wide defaults, statistics, the long_gc monitor (gc/policy.ts). */
+  readonly gc = new GcState();
   /** The JIT tier (vm/jit.ts) and the state it hands over with the interpreter. */
   readonly jit: Jit;
   readonly jitState: JitState = { pc: 0, cp: 0, reds: 0, live: 0, ipc: 0 };
@@ -203,11 +206,12 @@ export class VM {
   // ---------------------------------------------------------------- processes
 
   /** A new process that will call M:F(Args...). */
-  spawn(module: Term, fun: Term, args: Term[], parent?: Process, heapWords = MIN_HEAP_SIZE): Process {
+  spawn(module: Term, fun: Term, args: Term[], parent?: Process, heapWords = this.gc.minHeapSize): Process {
     const number = this.nextPid++;
     const pid = makeLocalPid(number & 0x7fff, (number >>> 15) & 0x1fff);
     const p = new Process(this.mem, this.atoms, pid, heapWords);
     p.vm = this;
+    this.gc.applyDefaults(p);
     p.groupLeader = parent?.groupLeader ?? this.ioServer?.pid ?? pid;
     p.initialCall = [module, fun, args.length];
     const copied = args.map((a) => copyTerm(this, a, p));
@@ -331,9 +335,9 @@ export class VM {
     return w[at + 1]! + w[at + 2]! * 0x40000;
   }
 
-  collect(p: Process, x: Int32Array, live: number, need: number): void {
-    collectGarbage(p, x, live, need);
-    p.gcCount++;
+  /** A collection at an allocation point: x[0..live-1] are the live registers; leaves `need` words free. */
+  collect(p: Process, x: Int32Array, live: number, need: number, kind: GcKind = GcKind.Auto): void {
+    collectProcess(this, p, x, live, need, kind);
     this.mem.refresh();
     if (p.stackTop - p.heap.top < need) throw new Error(`GC left ${p.stackTop - p.heap.top} free words, ${need} needed`);
   }
