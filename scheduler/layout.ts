@@ -49,6 +49,8 @@ export const enum Slot {
   PersistentTermLock = 49,
   /** atomics/counters: next unique id for their references. */
   AtomicsSerial = 50,
+  /** The most words ever handed out at once (statistics: peak memory). */
+  PeakAllocatedWords = 51,
 }
 
 export const HEADER_WORDS = 64;

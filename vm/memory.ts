@@ -113,7 +113,8 @@ export class Memory {
         block = this.takeLarge(words) || this.bump(1 + words);
         this.i32[block - 1] ||= words;
       }
-      this.i32[Slot.AllocatedWords]! += this.i32[block - 1]!;
+      const allocated = (this.i32[Slot.AllocatedWords]! += this.i32[block - 1]!);
+      if (allocated > this.i32[Slot.PeakAllocatedWords]!) this.i32[Slot.PeakAllocatedWords] = allocated;
       return block;
     } finally {
       this.unlock(Slot.AllocLock);
@@ -150,6 +151,11 @@ export class Memory {
   /** Size in words of an allocated block. */
   blockWords(block: number): number {
     return this.i32[block - 1]!;
+  }
+
+  /** The most words allocated at any one time so far. */
+  get peakAllocatedWords(): number {
+    return Atomics.load(this.i32, Slot.PeakAllocatedWords);
   }
 
   /** Words currently allocated. */

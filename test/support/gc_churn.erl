@@ -2,7 +2,10 @@
 %% of data; each prints its memory before and after, as
 %% "<label> <erlang:memory(total) before> <after> <process_info memory before> <after> <result>".
 -module(gc_churn).
--export([small_terms/0, binaries/0, long_lived/0]).
+-export([small_terms/0, binaries/0, long_lived/0, nothing/0]).
+
+%% The baseline: a VM that ran this holds what any VM holds.
+nothing() -> ok.
 
 %% A million small terms (tuples and lists), each dropped at once.
 small_terms() ->
