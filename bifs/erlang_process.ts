@@ -15,8 +15,7 @@ import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { defineBifs } from './registry.js';
 import { Msg, Pcb } from '../scheduler/layout.js';
-import { fetchInbox, unlinkAt } from '../vm/mailbox.js';
-import { releaseProcBins } from '../vm/process.js';
+import { dropMessage, fetchInbox, unlinkAt } from '../vm/mailbox.js';
 import { parseSpawnOptions, type SpawnOptions } from './process_flags.js';
 import { monotonicMs } from './erlang_system.js';
 
@@ -365,9 +364,7 @@ function demonitor(p: Process, ref: Term, flush: boolean, info = false): Term {
     while (w[slot] !== 0) {
       const msg = w[w[slot]! + Msg.Term]!;
       if (isTuple(p, msg) && tupleArity(p, msg) === 5 && tupleElement(p, msg, 1) === ATOM_DOWN && exactEqual(p, tupleElement(p, msg, 2), ref)) {
-        const block = unlinkAt(w, p.pcb, slot);
-        releaseProcBins(p.mem, w[block + Msg.OffHeap]!);
-        p.mem.free(block);
+        dropMessage(p.mem, unlinkAt(w, p.pcb, slot));
       } else slot = w[slot]! + Msg.Next;
     }
     w[p.pcb + Pcb.Save] = p.pcb + Pcb.QueueHead;

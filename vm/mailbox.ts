@@ -20,6 +20,7 @@
  */
 import { Msg, Pcb } from '../scheduler/layout.js';
 import type { Memory } from './memory.js';
+import { releaseProcBins } from './process.js';
 import type { AtomTable } from './term/atoms.js';
 import type { Builder } from './term/make.js';
 import type { Term } from './term/tags.js';
@@ -147,15 +148,20 @@ export function clearMarker(w: Int32Array, pcb: number, refId: number): void {
   if (w[pcb + Pcb.Marker1Ref] === refId) w[pcb + Pcb.Marker1Slot] = 0;
 }
 
+/** Frees a message block nobody will receive, with the references its ProcBins hold. */
+export function dropMessage(mem: Memory, block: number): void {
+  releaseProcBins(mem, mem.i32[block + Msg.OffHeap]!);
+  mem.free(block);
+}
+
 /** Frees every message block still queued or in the inbox (the process has ended). */
-export function freeQueue(mem: Memory, pcb: number, release: (offHeapHead: number) => void): void {
+export function freeQueue(mem: Memory, pcb: number): void {
   const w = mem.i32;
   fetchInbox(w, pcb);
   let b = w[pcb + Pcb.QueueHead]!;
   while (b !== 0) {
     const next = w[b + Msg.Next]!;
-    release(w[b + Msg.OffHeap]!);
-    mem.free(b);
+    dropMessage(mem, b);
     b = next;
   }
   initQueue(w, pcb);

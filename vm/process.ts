@@ -316,8 +316,8 @@ export class Process implements Builder {
   /** Releases the heap, the fragments and the references to off-heap binaries. */
   release(): void {
     const mem = this.mem;
-    for (let pb = this.offHeap; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
-    for (let pb = this.oldOffHeap; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
+    releaseProcBins(mem, this.offHeap);
+    releaseProcBins(mem, this.oldOffHeap);
     this.offHeap = this.oldOffHeap = 0;
     this.binVheap = this.binOldVheap = 0;
     if (this.oldHeap !== 0) mem.free(this.oldHeap);
@@ -331,7 +331,7 @@ export class Process implements Builder {
     this.block = this.blockEnd = this.stackTop = 0;
     this.dictionary = [];
     if (this.pcb !== 0) {
-      freeQueue(mem, this.pcb, (pb) => releaseProcBins(mem, pb));
+      freeQueue(mem, this.pcb);
       Atomics.store(mem.i32, this.pcb + Pcb.Status, ProcessStatus.Exited);
       mem.free(this.pcb);
       this.pcb = 0;
@@ -339,7 +339,7 @@ export class Process implements Builder {
   }
 }
 
-/** Releases a list of ProcBins linked through their next word (a dropped message's). */
+/** Releases a list of ProcBins linked through their next word (a heap's, or a dropped message's). */
 export function releaseProcBins(mem: Memory, pb: number): void {
   for (; pb !== 0; pb = mem.i32[pb + 3]!) releaseOffHeapBlock(mem, mem.i32[pb + 2]!);
 }
