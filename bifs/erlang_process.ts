@@ -2,8 +2,10 @@
  * BIFs about processes, code and the VM itself that the direct start-up and
  * sequential library code need: self/0, make_ref/0, send, monitor,
  * group_leader, the process dictionary, module_info, halt, raise/3 and the
- * apply entries (whose bodies are interpreter stubs, vm/vm.ts).
- * Provisional: links, exits and the full process_info come with issue 5.
+ * apply entries (whose bodies are interpreter stubs, vm/vm.ts); links,
+ * exit signals, monitors, the spawn variants and timers. Process flags,
+ * suspension and hibernate are in process_flags.ts, process_info in
+ * process_info.ts.
  */
 import { ATOM_FALSE, ATOM_OK, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/atoms.js';
 import { ErlangException, badarg, erlError, CLASS_ERROR, CLASS_EXIT, CLASS_THROW } from '../vm/errors.js';

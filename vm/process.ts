@@ -22,9 +22,11 @@
  * two collections is promoted to the old heap (oldHeap..oldEnd), a block of
  * its own (gc/collect.ts).
  *
- * Provisional (issue 5/6): the control block is a JS object owned by the one
- * thread that runs the process; it moves into shared memory with the SMP
- * schedulers.
+ * The words other threads touch (status, pid, priority, run-queue link,
+ * message queues) are a control block in shared memory (`pcb`, layout in
+ * scheduler/layout.ts); the rest of the process's state is this JS object,
+ * owned by the one thread that runs it, until the SMP schedulers (issue 6)
+ * move it into shared memory too.
  */
 import type { Memory } from './memory.js';
 import type { AtomTable } from './term/atoms.js';

@@ -5,8 +5,10 @@
  * first call; the group leader is an I/O server written in Erlang
  * (vm/runtime/beamjs_io.erl) over two native functions for standard I/O.
  *
- * Provisional (issues 5 and 6): processes, timers and the run queue are JS
- * objects of this thread; the SMP schedulers move them into shared memory.
+ * One scheduler, on the calling thread (issue 6 brings worker threads).
+ * The run queue and each process's control words and message queues are in
+ * shared memory; the Process objects, timers, registered names and aliases
+ * are still JS objects of this thread (docs/architecture.md, Known gaps).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
