@@ -51,9 +51,15 @@ export const enum Slot {
   AtomicsSerial = 50,
   /** The most words ever handed out at once (statistics: peak memory). */
   PeakAllocatedWords = 51,
+
+  // Reserved ranges for the SMP work (issue 6), so parallel branches never collide:
+  //   52..69   code sharing (module registry, fun/catch/bin-spec/JIT tables)
+  //   70..89   process registries and signals (process table, registered names, aliases, timers)
+  //   90..109  schedulers (per-scheduler run queues, idle mask, parking words)
+  //   110..127 process state and migration
 }
 
-export const HEADER_WORDS = 64;
+export const HEADER_WORDS = 128;
 /**
  * Size classes of the allocator, in words: powers of two up to 128 (small
  * objects, message blocks, control blocks), then the real VM's heap-size
