@@ -118,7 +118,9 @@ export const enum Pcb {
   Priority = 13,
   /** 1 while the process sits in a run queue (so resuming a suspended process never queues it twice). */
   Queued = 14,
-  Words = 15,
+  /** A process's private state saved for another scheduler to take over (vm/process_state.ts), 0 when its owner holds it. */
+  State = 15,
+  Words = 16,
 }
 
 /**

@@ -219,7 +219,15 @@ export class Process implements Builder {
     readonly atoms: AtomTable,
     readonly pid: Term,
     heapWords: number = MIN_HEAP_SIZE,
+    /** The control block of a process taken over from another thread (vm/process_state.ts fills in the rest). */
+    adopt = 0,
   ) {
+    if (adopt !== 0) {
+      this.pcb = adopt;
+      this.block = this.blockEnd = this.stackTop = 0;
+      this.heap = new Heap(mem, 0, 0);
+      return;
+    }
     const pcb = mem.allocZeroed(Pcb.Words);
     const w = mem.i32;
     w[pcb + Pcb.Pid] = pid;

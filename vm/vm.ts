@@ -41,6 +41,7 @@ import { Halt } from './halt.js';
 import { CLASS_ERROR } from './errors.js';
 import type { BinSpec } from './term/bits_build.js';
 import { Jit, type JitState } from './jit.js';
+import { restoreState, saveState } from './process_state.js';
 export { Halt };
 
 export interface VMOptions {
@@ -53,6 +54,12 @@ export interface VMOptions {
   slice?: number;
   /** Collect garbage at every allocation point, to flush out GC bugs (default: BEAMJS_GC_STRESS=1 in the environment). */
   gcStress?: boolean;
+  /**
+   * Save every process's state into shared memory and restore it at each
+   * scheduling point, as a move to another scheduler does, to flush out state
+   * the move would lose (default: BEAMJS_MIGRATE_STRESS=1 in the environment).
+   */
+  migrateStress?: boolean;
   /** The JIT tier: false turns it off (also BEAMJS_JIT=0); `threshold` local calls before a function is compiled. */
   jit?: false | { threshold?: number };
   /** Where standard output goes (default: synchronous writes to fd 1). */
@@ -114,6 +121,7 @@ export class VM {
   /** Messages receive has looked at (loop_rec), for tests of the receive-marker optimisation. */
   receiveScans = 0;
   readonly gcStress: boolean;
+  readonly migrateStress: boolean;
   /** Garbage collection: system-wide defaults, statistics, the long_gc monitor (gc/policy.ts). */
   readonly gc = new GcState();
   /** The JIT tier (vm/jit.ts) and the state it hands over with the interpreter. */
@@ -135,6 +143,7 @@ export class VM {
     this.messageBuilder = new MessageBuilder(this.mem, this.atoms);
     this.slice = options.slice ?? 4000;
     this.gcStress = options.gcStress ?? process.env.BEAMJS_GC_STRESS === '1';
+    this.migrateStress = options.migrateStress ?? process.env.BEAMJS_MIGRATE_STRESS === '1';
     this.jit = new Jit(this, options.jit === false ? { enabled: false } : { threshold: options.jit?.threshold });
     this.stdout = options.stdout ?? defaultStdout;
     this.stdin = options.stdin ?? defaultStdin;
@@ -455,8 +464,15 @@ export class VM {
         p.status = ProcessStatus.Waiting;
         if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
       } else this.exit(p);
+      if (this.migrateStress && p.pcb !== 0) this.moveState(p);
       if (this.timerHeap.size > 0 && this.timerHeap.next <= performance.now()) this.fireTimers(false);
     }
+  }
+
+  /** Saves p's state into shared memory and restores it into the same object: what a move between schedulers does. */
+  private moveState(p: Process): void {
+    saveState(p);
+    restoreState(this, this.mem, this.atoms, p.pcb, (pid) => this.processOf(pid), p);
   }
 
   /** Queues a runnable process that is not in a run queue (resume_process). */
