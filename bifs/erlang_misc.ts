@@ -79,7 +79,7 @@ function funView(p: Process, f: Term): FunView | undefined {
 
 /** The function name of a local fun's code; [] when its module is not loaded (as the real VM says). */
 function localFunName(p: Process, module: Term, index: number): Term {
-  const entry = p.vm?.funs.find(module, index);
+  const entry = p.vm?.modules.get(module)?.funs.find((f) => f.index === index);
   return entry === undefined ? NIL : entry.name;
 }
 

@@ -52,8 +52,42 @@ export const enum Slot {
   /** The most words ever handed out at once (statistics: peak memory). */
   PeakAllocatedWords = 51,
 
+  // Code shared by every thread (vm/code/code_table.ts, vm/jit.ts): 52..69.
+  /** Module registry mutex: loading, reloading and deleting a module (taken before ExportLock and AllocLock). */
+  CodeLock = 52,
+  /** Export table insertion mutex. */
+  ExportLock = 53,
+  /** Word index of the export entries (EXPORT_ENTRY_WORDS each). */
+  ExportEntries = 54,
+  /** Number of export entries. */
+  ExportCount = 55,
+  /** Word index of the export hash index (entry + 1 per slot, 0 = empty). */
+  ExportIndex = 56,
+  /** Slots of the export hash index (a power of two). */
+  ExportIndexSize = 57,
+  /** Word index of the VM's stub block: the process exit stub, then a 2-word body per BIF. */
+  BifStubs = 58,
+  /** BIF_TABLE entries the stub block was made for. */
+  BifStubCount = 59,
+  /** Word index of the module registry's index (module record address per slot, 0 = empty). */
+  ModuleIndex = 60,
+  /** Slots of the module index (a power of two). */
+  ModuleIndexSize = 61,
+  /** Bumped after every change of a module's current or old code: threads revalidate their caches. */
+  CodeGeneration = 62,
+  /** Word index of the catch table (handler code address per catch index). */
+  CatchTable = 63,
+  /** Catch indices handed out. */
+  CatchCount = 64,
+  /** Word index of the JIT table (per JIT index: address of its record, vm/jit.ts). */
+  JitTable = 65,
+  /** JIT indices handed out. */
+  JitCount = 66,
+  /** JIT mutex: compiling a function and publishing its entries. */
+  JitLock = 67,
+
   // Reserved ranges for the SMP work (issue 6), so parallel branches never collide:
-  //   52..69   code sharing (module registry, fun/catch/bin-spec/JIT tables)
+  //   52..69   code sharing (above)
   //   70..89   process registries and signals (process table, registered names, aliases, timers)
   //   90..109  schedulers (per-scheduler run queues, idle mask, parking words)
   //   110..127 process state and migration

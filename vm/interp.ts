@@ -1009,7 +1009,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.heap.top = htop;
               p.heap.end = E;
               try {
-                vm.jit.functions[op - JIT_BASE]!(jst, p, regs, fail);
+                (vm.jit.functions[op - JIT_BASE] ?? vm.jit.attach(op - JIT_BASE))(jst, p, regs, fail);
               } catch (e) {
                 ipc = jst.ipc;
                 pc = jst.ipc;

@@ -122,7 +122,7 @@ colds[177] = (vm, p, { x }, m, pc) => {
   // Alloc: heap words the code after this instruction uses without a test_heap of its own.
   reserveHeap(vm, p, x, m[pc + 4]!, m[pc + 5]!);
   m = vm.mem.i32;
-  const spec = vm.binSpecs[m[pc + 2]!]!;
+  const spec = vm.binSpecs.get(m[pc + 2]!);
   const n = m[pc + 6]!;
   for (let i = 0; i < n; i++) {
     values[i] = src(p, x, m, m[pc + 7 + 2 * i]!);

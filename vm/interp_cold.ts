@@ -14,7 +14,7 @@ import { ErlangException, badarg, badarith, erlError, CLASS_ERROR, CLASS_EXIT, C
 import type { Process } from './process.js';
 import type { VM } from './vm.js';
 import { FrameKind, type FailInfo, type Registers } from './interp.js';
-import { functionAt, locationAt } from './code/code_table.js';
+import { FunWord, functionAt, locationAt } from './code/code_table.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_SELECT_VAL_LINEAR, OP_PROCESS_EXIT } from './code/ops.js';
 import { colds } from './interp_extra.js';
 import { isMapTerm, mapForEach, mapFromArrays } from './term/maps.js';
@@ -371,8 +371,8 @@ function badarity(p: Process, fun: T.Term, x: Int32Array, arity: number): Erlang
 
 /** make_fun2 (free variables in x0.., result in x0) and make_fun3 (Lambda D [Free...]). Returns the next pc. */
 export function makeFun(vm: VM, p: Process, x: Int32Array, m: Int32Array, pc: number, op: number): number {
-  const entry = vm.funs.entries[m[pc + 1]!]!;
-  const nfree = entry.numFree;
+  const rec = m[pc + 1]!; // the lambda's shared record (vm/code/code_table.ts FunWord)
+  const nfree = m[rec + FunWord.NumFree]!;
   const free: T.Term[] = [];
   let next: number;
   let dest = 0; // x0
@@ -388,16 +388,13 @@ export function makeFun(vm: VM, p: Process, x: Int32Array, m: Int32Array, pc: nu
   const words = FUN_FIXED_WORDS + nfree;
   const at = p.alloc(words);
   const w = vm.mem.i32;
-  const mod = vm.modules.get(entry.module);
-  const uniq = mod?.md5 ?? new Uint8Array(16);
   w[at] = T.makeHeader(words - 1, T.SUB_FUN);
-  w[at + 1] = entry.module;
-  w[at + 2] = entry.index;
-  w[at + 3] = entry.oldIndex;
-  w[at + 4] = entry.oldUniq;
-  w[at + 5] = entry.codeArity - nfree;
-  const dv = new DataView(uniq.buffer, uniq.byteOffset, 16);
-  for (let k = 0; k < 4; k++) w[at + 6 + k] = dv.getInt32(4 * k, true);
+  w[at + 1] = w[rec + FunWord.Module]!;
+  w[at + 2] = w[rec + FunWord.Index]!;
+  w[at + 3] = w[rec + FunWord.OldIndex]!;
+  w[at + 4] = w[rec + FunWord.OldUniq]!;
+  w[at + 5] = w[rec + FunWord.CodeArity]! - nfree;
+  for (let k = 0; k < 4; k++) w[at + 6 + k] = w[rec + FunWord.Uniq + k]!;
   w[at + 10] = p.pid;
   w[at + 11] = nfree;
   for (let i = 0; i < nfree; i++) w[at + FUN_FIXED_WORDS + i] = free[i]!;
@@ -601,7 +598,7 @@ export function handleException(vm: VM, p: Process, x: Int32Array, e: unknown, i
       p.stackTop = frame;
       p.heap.end = frame;
       p.cp = 0;
-      p.pc = vm.catches.handlers[T.catchVal(w)]!;
+      p.pc = vm.catches.handler(T.catchVal(w));
       x[0] = T.THE_NON_VALUE;
       x[1] = ex.cls;
       x[2] = ex.reason;

@@ -13,9 +13,9 @@
  *
  * Entry: the opcode word of the function's entry and of each instruction
  * that follows a call (the return points) is replaced by JIT_BASE + the
- * compiled function's index; their operands stay, and only instructions the
- * compiled code implements are replaced, so the interpreter never needs the
- * original opcode there.
+ * compiled function's global index (the JIT table, shared by every thread);
+ * their operands stay, and only instructions the compiled code implements
+ * are replaced, so the interpreter never needs the original opcode there.
  */
 import { BIF_TABLE } from '../bifs/registry.js';
 import { GENERIC_OPS } from '../loader/genop.js';
@@ -25,6 +25,8 @@ import type { Process } from './process.js';
 import type { VM } from './vm.js';
 import type { FailInfo, Registers } from './interp.js';
 import { functionAt } from './code/code_table.js';
+import type { Memory } from './memory.js';
+import { Slot } from '../scheduler/layout.js';
 import { FUNC_INFO_WORDS, JIT_BASE, SPECIFIC_OPS } from './code/ops.js';
 import { addSlow, subSlow } from './interp_arith.js';
 import * as cold from './interp_cold.js';
@@ -47,8 +49,7 @@ export interface JitState {
 export type CompiledFunction = (st: JitState, p: Process, regs: Registers, fail: FailInfo) => void;
 
 /** Words of the instruction at pc (threaded code encoding, vm/code/ops.ts). */
-export function instructionLength(m: Int32Array, pc: number): number {
-  const op = m[pc]!;
+export function instructionLength(m: Int32Array, pc: number, op = m[pc]!): number {
   switch (op) {
     case 2:
       return FUNC_INFO_WORDS;
@@ -90,8 +91,7 @@ const RELOAD = 'm = vm.mem.i32; E = p.stackTop; htop = p.heap.top;';
 const exitAt = (at: string): string => `{ pc = ${at}; break out; }`;
 
 /** JS for one instruction, or undefined when it is not compiled (the interpreter runs it). */
-function instruction(m: Int32Array, pc: number, len: number, bifNames: string[], start: number, end: number): string | undefined {
-  const op = m[pc]!;
+function instruction(m: Int32Array, pc: number, op: number, len: number, bifNames: string[], start: number, end: number): string | undefined {
   const a = (k: number): number => m[pc + k]!;
   const next = pc + len;
   // A call into this same function (recursion) stays in the compiled code; others go through the interpreter.
@@ -231,8 +231,20 @@ function instruction(m: Int32Array, pc: number, len: number, bifNames: string[],
   }
 }
 
+/** Most JIT indices (functions compiled by all threads together). */
+export const MAX_JIT = 1 << 16;
+
+/**
+ * Compiled functions are named by a global JIT index, so that the opcode
+ * word JIT_BASE + index written into shared code means the same function
+ * in every thread. The JIT table (Slot.JitTable) maps an index to a record
+ * [function start, n, (entry address, original opcode) * n]: a thread that
+ * meets an index it has not compiled compiles that function itself
+ * (`attach`), reading the original opcodes where entries were rewritten.
+ */
 export class Jit {
-  readonly functions: CompiledFunction[] = [];
+  /** This thread's compiled functions, by JIT index (undefined: not compiled here yet). */
+  readonly functions: Array<CompiledFunction | undefined> = [];
   /** Off with BEAMJS_JIT=0 or VMOptions.jit = false. */
   readonly enabled: boolean;
   /** Local calls before a function is compiled. */
@@ -246,15 +258,74 @@ export class Jit {
     this.threshold = Math.max(1, options.threshold ?? JIT_THRESHOLD);
   }
 
+  /** Allocates the JIT table of a fresh memory. */
+  static format(mem: Memory): void {
+    const table = mem.allocZeroed(MAX_JIT);
+    mem.refresh();
+    mem.i32[Slot.JitTable] = table;
+  }
+
   /** Compiles the function whose entry is `entry` (called when its call counter reaches the threshold). */
   compile(entry: number): void {
+    if (!this.enabled) return;
+    const mem = this.vm.mem;
+    mem.lock(Slot.JitLock);
+    try {
+      const m = mem.i32;
+      if (m[entry]! >= JIT_BASE) {
+        // Another thread compiled it while this one counted calls.
+        this.attach(m[entry]! - JIT_BASE);
+        return;
+      }
+      const made = this.generate(entry, undefined);
+      if (made === undefined) return;
+      const index = Atomics.add(m, Slot.JitCount, 1);
+      if (index >= MAX_JIT) return; // the table is full: the function stays interpreted
+      const rec = mem.alloc(2 + 2 * made.entries.length);
+      mem.refresh();
+      const w = mem.i32;
+      w[rec] = made.start;
+      w[rec + 1] = made.entries.length;
+      made.entries.forEach((at, k) => {
+        w[rec + 2 + 2 * k] = at;
+        w[rec + 3 + 2 * k] = w[at]!;
+      });
+      Atomics.store(w, w[Slot.JitTable]! + index, rec);
+      this.functions[index] = made.compiled;
+      for (const at of made.entries) Atomics.store(w, at, JIT_BASE + index);
+    } finally {
+      mem.unlock(Slot.JitLock);
+    }
+  }
+
+  /** The compiled function of a JIT index, compiled in this thread on first use. */
+  attach(index: number): CompiledFunction {
+    const known = this.functions[index];
+    if (known !== undefined) return known;
+    const mem = this.vm.mem;
+    mem.refresh();
+    const w = mem.i32;
+    const rec = Atomics.load(w, w[Slot.JitTable]! + index);
+    const original = new Map<number, number>();
+    for (let k = 0; k < w[rec + 1]!; k++) original.set(w[rec + 2 + 2 * k]!, w[rec + 3 + 2 * k]!);
+    const made = this.generate(w[rec]! + FUNC_INFO_WORDS, original);
+    if (made === undefined) throw new Error(`JIT index ${index}: the function at ${w[rec]} does not compile in this thread`);
+    this.functions[index] = made.compiled;
+    return made.compiled;
+  }
+
+  /**
+   * Generates the compiled function for the function entered at `entry`
+   * (`original`: opcodes of instructions already rewritten to JIT entries),
+   * with its entry points; undefined when it cannot be compiled.
+   */
+  private generate(entry: number, original: Map<number, number> | undefined): { compiled: CompiledFunction; start: number; entries: number[] } | undefined {
     const vm = this.vm;
     const m = vm.mem.i32;
-    if (!this.enabled) return;
     const mod = vm.modules.byAddress(entry);
-    if (mod === undefined) return;
+    if (mod === undefined) return undefined;
     const fn = functionAt(mod, entry);
-    if (fn === undefined) return;
+    if (fn === undefined) return undefined;
     const i = mod.functions.indexOf(fn);
     const end = i + 1 < mod.functions.length ? mod.functions[i + 1]!.start : mod.codeEnd;
     const cases: string[] = [];
@@ -264,10 +335,10 @@ export class Jit {
     let pc = fn.start + FUNC_INFO_WORDS;
     let afterCall = true; // the entry counts as a return point
     while (pc < end) {
-      const len = instructionLength(m, pc);
-      if (len <= 0) return; // an encoding this tier does not know: leave the function to the interpreter
-      const op = m[pc]!;
-      const code = op >= JIT_BASE ? undefined : instruction(m, pc, len, consts, fn.start, end);
+      const op = original?.get(pc) ?? m[pc]!;
+      const len = instructionLength(m, pc, op);
+      if (len <= 0) return undefined; // an encoding this tier does not know: leave the function to the interpreter
+      const code = op >= JIT_BASE ? undefined : instruction(m, pc, op, len, consts, fn.start, end);
       if (op === 202) {
         const labels: number[] = [];
         for (let k = 0; k < m[pc + 4]!; k++) labels.push(m[pc + 5 + k]!);
@@ -280,7 +351,7 @@ export class Jit {
     }
     if (entries[0] !== fn.start + FUNC_INFO_WORDS) {
       m[fn.start + FUNC_INFO_WORDS - 1] = -1e9; // its entry cannot be compiled: never try again
-      return;
+      return undefined;
     }
     const source = `
 ${consts.join('\n')}
@@ -306,9 +377,8 @@ ${cases.join('\n')}
   }
   st.pc = pc; st.cp = cp; st.reds = reds; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
 };`;
-    let compiled: CompiledFunction;
     try {
-      compiled = new Function('vm', 'BIF_TABLE', 'compare', 'equal', 'exactEqual', 'cold', 'addSlow', 'subSlow', source)(
+      const compiled = new Function('vm', 'BIF_TABLE', 'compare', 'equal', 'exactEqual', 'cold', 'addSlow', 'subSlow', source)(
         vm,
         BIF_TABLE,
         compare,
@@ -318,13 +388,12 @@ ${cases.join('\n')}
         addSlow,
         subSlow,
       ) as CompiledFunction;
+      return { compiled, start: fn.start, entries };
     } catch (e) {
       vm.writeStderr(`beamjs: JIT failed for ${mod.nameText}:${vm.atoms.name(fn.name)}/${fn.arity}: ${(e as Error).message}\n`);
       m[fn.start + FUNC_INFO_WORDS - 1] = -1e9;
-      return;
+      return undefined;
     }
-    const index = this.functions.push(compiled) - 1;
-    for (const at of entries) m[at] = JIT_BASE + index;
   }
 }
 

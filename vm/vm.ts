@@ -21,12 +21,12 @@ import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { GcKind } from '../gc/collect.js';
 import { GcState, collectProcess } from '../gc/policy.js';
 import { copyTerm, sizeOfTerm } from '../gc/copy.js';
-import { Msg, Pcb } from '../scheduler/layout.js';
+import { Msg, Pcb, Slot } from '../scheduler/layout.js';
 import { RunQueue } from '../scheduler/run_queue.js';
 import { TimerHeap } from '../scheduler/timers.js';
 import { inboxEmpty, MessageBuilder, pushInbox, queueLength } from './mailbox.js';
-import { functionAt, CatchTable, ExportTable, FunTable, ModuleTable, type LoadedModule } from './code/code_table.js';
-import { loadModule } from './code/load.js';
+import { functionAt, BinSpecCache, CatchTable, ExportTable, ModuleTable, type LoadedModule } from './code/code_table.js';
+import { attachModule, loadModule } from './code/load.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_BIF_STUB_ERROR, OP_CALL_BIF_RETURN, OP_PROCESS_EXIT } from './code/ops.js';
 import { RunResult, newRegisters, run, type Registers } from './interp.js';
 import { Memory, type MemoryOptions } from './memory.js';
@@ -39,7 +39,6 @@ import { mapFromArrays } from './term/maps.js';
 import { systemTimeMicro } from '../bifs/erlang_system.js';
 import { Halt } from './halt.js';
 import { CLASS_ERROR } from './errors.js';
-import type { BinSpec } from './term/bits_build.js';
 import { Jit, type JitState } from './jit.js';
 import { restoreState, saveState } from './process_state.js';
 export { Halt };
@@ -70,6 +69,12 @@ export interface VMOptions {
   stderr?: (bytes: Uint8Array) => void;
   /** The Erlang/OTP root directory code:root_dir/0 reports (default: ERL_ROOT, else the erl on PATH). */
   erlRoot?: string;
+  /**
+   * The shared memory of a VM created before (in this thread or another):
+   * this VM attaches to it instead of formatting a new one, and shares its
+   * atoms, loaded code, export table and BIF stubs (`memory` is ignored).
+   */
+  attach?: SharedArrayBuffer;
 }
 
 /**
@@ -81,6 +86,9 @@ const TRACE = {
   slices: !!process.env.BEAMJS_TRACE_SLICES,
   exits: !!process.env.BEAMJS_TRACE_EXITS,
 };
+
+/** Words of each BIF's stub in the stub block. */
+const BIF_STUB_WORDS = 2;
 
 /** Words of the VM's own stub code: one per special native plus the process exit stub. */
 const SPECIAL_STUBS: Record<string, number> = {
@@ -98,11 +106,11 @@ export class VM {
   readonly mem: Memory;
   readonly atoms: AtomTable;
   readonly exports: ExportTable;
-  readonly modules = new ModuleTable();
-  readonly funs = new FunTable();
-  readonly catches = new CatchTable();
-  /** bs_create_bin segment lists, decoded at load time (vm/code/transform.ts). */
-  readonly binSpecs: BinSpec[] = [];
+  /** This thread's view of the shared module registry. */
+  readonly modules: ModuleTable;
+  readonly catches: CatchTable;
+  /** bs_create_bin segment lists (shared blocks, vm/code/transform.ts) decoded by this thread. */
+  readonly binSpecs: BinSpecCache;
   readonly codePath: string[];
   readonly processes = new Map<number, Process>();
   readonly registered = new Map<Term, Process>();
@@ -112,6 +120,7 @@ export class VM {
   private readonly timerHeap = new TimerHeap();
   private readonly regs: Registers = newRegisters();
   private nextPid = 1;
+  /** Modules this context found on no directory of its code path. */
   private readonly missing = new Set<Term>();
   /** Address of the stub every process returns to at the end of its initial call. */
   readonly exitStub: number;
@@ -136,9 +145,21 @@ export class VM {
   readonly erlRoot: string;
 
   constructor(options: VMOptions = {}) {
-    this.mem = Memory.create(options.memory);
-    this.atoms = AtomTable.format(this.mem);
-    this.exports = new ExportTable(this.mem);
+    const attach = options.attach;
+    this.mem = attach === undefined ? Memory.create(options.memory) : Memory.attach(attach);
+    if (attach === undefined) {
+      this.atoms = AtomTable.format(this.mem);
+      this.exports = ExportTable.format(this.mem);
+      ModuleTable.format(this.mem);
+      CatchTable.format(this.mem);
+      Jit.format(this.mem);
+    } else {
+      this.atoms = new AtomTable(this.mem);
+      this.exports = new ExportTable(this.mem);
+    }
+    this.modules = new ModuleTable(this.mem, (version) => attachModule(this, version));
+    this.catches = new CatchTable(this.mem);
+    this.binSpecs = new BinSpecCache(this.mem);
     this.runQueue = RunQueue.create(this.mem);
     this.messageBuilder = new MessageBuilder(this.mem, this.atoms);
     this.slice = options.slice ?? 4000;
@@ -153,20 +174,32 @@ export class VM {
     this.erlRoot = options.erlRoot ?? erlRoot();
     if (options.otpLibraries !== false) this.codePath.push(...libraryDirs());
 
-    // Stubs: the process exit point and one body per BIF, published in the export table.
-    const bifStubWords = 2;
-    const stubs = this.mem.alloc(2 + BIF_TABLE.length * bifStubWords);
+    for (const bif of BIF_TABLE) {
+      const special = SPECIAL_STUBS[bif.key];
+      if (special !== undefined && !bif.hostOnly) this.specialStubs.set(bif.index, [special, special === OP_APPLY_STUB ? 3 : bif.index]);
+    }
+    if (attach === undefined) this.formatStubs();
+    this.exitStub = this.mem.i32[Slot.BifStubs]!;
+    // An attached context calls BIFs by the index the formatting thread gave them: the registries must agree.
+    const count = this.mem.i32[Slot.BifStubCount]!;
+    for (const bif of BIF_TABLE) {
+      if (!bif.hostOnly && bif.index >= count) throw new Error(`BIF ${bif.key} has no stub in the attached memory (index ${bif.index})`);
+    }
+  }
+
+  /** Writes the stubs of a fresh memory: the process exit point and one body per BIF, published in the export table. */
+  private formatStubs(): void {
+    const stubs = this.mem.alloc(2 + BIF_TABLE.length * BIF_STUB_WORDS);
     this.mem.refresh();
     const w = this.mem.i32;
-    this.exitStub = stubs;
+    w[Slot.BifStubs] = stubs;
+    w[Slot.BifStubCount] = BIF_TABLE.length;
     w[stubs] = OP_PROCESS_EXIT;
     w[stubs + 1] = 0;
     for (const bif of BIF_TABLE) {
       if (bif.hostOnly) continue; // another VM's host native (vm/api.ts)
-      const at = stubs + 2 + bif.index * bifStubWords;
-      const special = SPECIAL_STUBS[bif.key];
-      const words = special === undefined ? [OP_CALL_BIF_RETURN, bif.index] : [special, special === OP_APPLY_STUB ? 3 : bif.index];
-      if (special !== undefined) this.specialStubs.set(bif.index, words);
+      const at = stubs + 2 + bif.index * BIF_STUB_WORDS;
+      const words = this.stubFor(bif.index);
       w[at] = words[0]!;
       w[at + 1] = words[1]!;
       const e = this.exports.entry(this.atoms.intern(bif.module), this.atoms.intern(bif.name), bif.arity);
@@ -192,13 +225,23 @@ export class VM {
 
   // ---------------------------------------------------------------- code
 
+  /** Loads a module (the current version, loaded by any context, becomes old). */
   load(bytes: Uint8Array): LoadedModule {
-    const m = loadModule(this, bytes);
-    this.missing.delete(m.name);
-    return m;
+    this.mem.lock(Slot.CodeLock);
+    try {
+      const m = loadModule(this, bytes);
+      this.missing.delete(m.name);
+      return m;
+    } finally {
+      this.mem.unlock(Slot.CodeLock);
+    }
   }
 
-  /** Finds `module`.beam on the code path and loads it; false if there is none. */
+  /**
+   * Makes `module` loaded: by any context already, else from `module`.beam
+   * on the code path; false if there is none. Two contexts asking at once
+   * load it once (the second finds it in the registry under the lock).
+   */
   autoload(module: Term): boolean {
     if (this.modules.get(module) !== undefined) return true;
     if (this.missing.has(module)) return false;
@@ -206,7 +249,13 @@ export class VM {
     for (const dir of this.codePath) {
       const file = join(dir, `${name}.beam`);
       if (existsSync(file)) {
-        this.load(readFileSync(file));
+        const bytes = readFileSync(file);
+        this.mem.lock(Slot.CodeLock);
+        try {
+          if (this.modules.get(module) === undefined) loadModule(this, bytes);
+        } finally {
+          this.mem.unlock(Slot.CodeLock);
+        }
         return true;
       }
     }

@@ -20,7 +20,7 @@ import { fromETerm, sizeOfETerm } from '../term/build.js';
 import { Heap } from '../term/heap.js';
 import { FLOAT_HEADER, NIL, fitsSmall, makeSmall, type Term } from '../term/tags.js';
 import type { VM } from '../vm.js';
-import { type FunEntry, type FunctionInfo, type LoadedModule } from './code_table.js';
+import { FunWord, VersionWord, type LoadedModule } from './code_table.js';
 import { FUNC_INFO_WORDS, xReg, yReg } from './ops.js';
 import { selectSpecific, IMPLEMENTED_GENERIC } from './transform.js';
 import { createHash } from 'node:crypto';
@@ -201,7 +201,6 @@ function startsFunction(instrs: readonly GenericInstr[], j: number): boolean {
   return true;
 }
 
-/** Loads a module from .beam bytes (replacing any current version) and returns it. */
 /**
  * Parsed and decoded modules by content digest. Both are pure functions of
  * the bytes and never mutated by loading, so the VMs of one Node process
@@ -221,6 +220,10 @@ function parseCached(bytes: Uint8Array): { file: BeamFile; instrs: GenericInstr[
   return hit;
 }
 
+/**
+ * Loads a module from .beam bytes (its current version becomes old, as
+ * code:load_binary does) and returns it. The caller holds Slot.CodeLock.
+ */
 export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
   const { file, instrs } = parseCached(bytes);
   const mem = vm.mem;
@@ -245,7 +248,25 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
   mem.refresh();
   mem.u8.set(strings, stringBlock * 4);
 
-  const funIndex: number[] = [];
+  // Lambdas first: make_fun's operand is the address of the lambda's shared record.
+  const md5 = moduleMd5(file);
+  const md5Words = new Int32Array(md5.buffer, md5.byteOffset, 4);
+  const funBlock = mem.alloc(1 + file.lambdas.length * FunWord.Words);
+  mem.refresh();
+  mem.i32[funBlock] = file.lambdas.length;
+  const funIndex = file.lambdas.map((l, k) => {
+    const rec = funBlock + 1 + k * FunWord.Words;
+    const w = mem.i32;
+    w[rec + FunWord.Module] = moduleAtom;
+    w[rec + FunWord.Index] = l.index;
+    w[rec + FunWord.CodeArity] = l.arity;
+    w[rec + FunWord.NumFree] = l.numFree;
+    w[rec + FunWord.OldUniq] = l.oldUniq;
+    w[rec + FunWord.OldIndex] = l.index;
+    w[rec + FunWord.Name] = atomTerms[l.name - 1]!;
+    for (let i = 0; i < 4; i++) w[rec + FunWord.Uniq + i] = md5Words[i]!;
+    return rec;
+  });
   const em = new Emitter(
     vm,
     file,
@@ -260,19 +281,6 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
     stringBlock * 4,
     funIndex,
   );
-
-  // Lambdas first: make_fun operands refer to the fun table.
-  const funs: FunEntry[] = file.lambdas.map((l) => ({
-    module: moduleAtom,
-    index: l.index,
-    codeArity: l.arity,
-    numFree: l.numFree,
-    oldUniq: l.oldUniq,
-    oldIndex: l.index,
-    address: 0,
-    name: atomTerms[l.name - 1]!,
-  }));
-  for (const f of funs) funIndex.push(vm.funs.register(f));
 
   let currentFunction: { start: number; name: Term; arity: number; nif: number } | undefined;
   for (let i = 0; i < instrs.length; i++) {
@@ -325,58 +333,128 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
     return base + at;
   };
   for (const at of em.labelRefs) em.code[at] = resolve(em.code[at]!);
-  for (const at of em.catchRefs) em.code[at] = vm.catches.add(em.code[at]!);
-  const w = mem.i32;
-  for (let k = 0; k < codeWords; k++) w[base + k] = em.code[k]!;
-
-  for (let k = 0; k < funs.length; k++) funs[k]!.address = resolve(file.lambdas[k]!.label);
-
-  const functions: FunctionInfo[] = em.functions.map((f) => ({ start: base + f.start, name: f.name, arity: f.arity }));
-  const lines = file.lines;
-  const lineFiles = new Int32Array(em.lineItems.length);
-  const lineNumbers = new Int32Array(em.lineItems.length);
-  em.lineItems.forEach((item, k) => {
-    const li = lines?.items[item];
-    lineFiles[k] = li?.file ?? 0;
-    lineNumbers[k] = li?.line ?? 0;
+  // Catch words name global catch indices, reserved for this module in one go.
+  const firstCatch = em.catchRefs.length === 0 ? 0 : vm.catches.reserve(em.catchRefs.length);
+  em.catchRefs.forEach((at, k) => {
+    vm.catches.set(firstCatch + k, em.code[at]!);
+    em.code[at] = firstCatch + k;
   });
-  // Line items name file 0 for the module's own source (as the real loader: Module.erl), else fileNames[file - 1].
-  const fileNames = [`${file.module}.erl`, ...(lines?.fileNames ?? [])];
+  file.lambdas.forEach((l, k) => (mem.i32[funIndex[k]! + FunWord.Address] = resolve(l.label)));
 
-  const attributes = file.attributes === undefined ? NIL : fromETerm(vm, Heap.allocate(mem, sizeOfETerm(file.attributes, vm) + 1), file.attributes);
-  const compileInfo = file.compileInfo === undefined ? NIL : fromETerm(vm, Heap.allocate(mem, sizeOfETerm(file.compileInfo, vm) + 1), file.compileInfo);
   let onLoad = 0;
   const onLoadAttr = findOnLoad(file);
   if (onLoadAttr !== undefined) {
-    const f = functions.find((fn) => vm.atoms.name(fn.name) === onLoadAttr && fn.arity === 0);
-    if (f !== undefined) onLoad = f.start + FUNC_INFO_WORDS;
+    const f = em.functions.find((fn) => vm.atoms.name(fn.name) === onLoadAttr && fn.arity === 0);
+    if (f !== undefined) onLoad = base + f.start + FUNC_INFO_WORDS;
   }
+  const lines = file.lines;
+  const attributes = file.attributes === undefined ? NIL : fromETerm(vm, Heap.allocate(mem, sizeOfETerm(file.attributes, vm) + 1), file.attributes);
+  const compileInfo = file.compileInfo === undefined ? NIL : fromETerm(vm, Heap.allocate(mem, sizeOfETerm(file.compileInfo, vm) + 1), file.compileInfo);
 
-  const module: LoadedModule = {
-    name: moduleAtom,
-    nameText: file.module,
-    code: base,
-    codeEnd: base + codeWords,
-    functions,
-    lineAddrs: Int32Array.from(em.lineAddrs, (a) => base + a),
-    lineFiles,
-    lineNumbers,
-    fileNames,
-    funs,
-    exports: file.exports.map((e) => [atomTerms[e.name - 1]!, e.arity]),
-    attributes,
-    compileInfo,
-    md5: moduleMd5(file),
-    onLoad,
+  // The version record: what any thread needs to rebuild its LoadedModule (attachModule).
+  const table = (n: number, width: number, fill: (w: Int32Array, at: number) => void): number => {
+    const block = mem.alloc(1 + n * width);
+    mem.refresh();
+    mem.i32[block] = n;
+    fill(mem.i32, block + 1);
+    return block;
   };
+  const nLines = em.lineItems.length;
+  const version = mem.allocZeroed(VersionWord.Words);
+  const bytesBlock = mem.alloc(Math.max(1, (bytes.length + 3) >>> 2));
+  const tables = {
+    functions: table(em.functions.length, 3, (w, at) =>
+      em.functions.forEach((f, k) => w.set([base + f.start, f.name, f.arity], at + 3 * k)),
+    ),
+    lines: table(nLines, 3, (w, at) =>
+      em.lineItems.forEach((item, k) => {
+        const li = lines?.items[item];
+        w[at + k] = base + em.lineAddrs[k]!;
+        w[at + nLines + k] = li?.file ?? 0;
+        w[at + 2 * nLines + k] = li?.line ?? 0;
+      }),
+    ),
+    exports: table(file.exports.length, 2, (w, at) =>
+      file.exports.forEach((e, k) => w.set([atomTerms[e.name - 1]!, e.arity], at + 2 * k)),
+    ),
+  };
+  mem.refresh();
+  const w = mem.i32;
+  for (let k = 0; k < codeWords; k++) w[base + k] = em.code[k]!;
+  mem.u8.set(bytes, bytesBlock * 4);
+  w[version + VersionWord.Name] = moduleAtom;
+  w[version + VersionWord.Code] = base;
+  w[version + VersionWord.CodeEnd] = base + codeWords;
+  w[version + VersionWord.Functions] = tables.functions;
+  w[version + VersionWord.Lines] = tables.lines;
+  w[version + VersionWord.Exports] = tables.exports;
+  w[version + VersionWord.Funs] = funBlock;
+  w[version + VersionWord.Attributes] = attributes;
+  w[version + VersionWord.CompileInfo] = compileInfo;
+  w[version + VersionWord.OnLoad] = onLoad;
+  w[version + VersionWord.Bytes] = bytesBlock;
+  w[version + VersionWord.ByteLength] = bytes.length;
+  for (let i = 0; i < 4; i++) w[version + VersionWord.Md5 + i] = md5Words[i]!;
 
-  // Publish: exported functions point at their entry labels (native stubs were emitted in place).
+  // Publish: the registry first (so a thread that reaches the code finds its module), then the exports.
+  vm.modules.publish(moduleAtom, version);
+  const module = vm.modules.version(version);
   for (const e of file.exports) {
     const entry = vm.exports.entry(moduleAtom, atomTerms[e.name - 1]!, e.arity);
     vm.exports.setAddress(entry, resolve(e.label));
   }
-  vm.modules.add(module);
   return module;
+}
+
+/**
+ * This thread's LoadedModule for a version record that any thread wrote
+ * (loadModule): its tables are read from shared memory (the line tables are
+ * views of it), the file names come from the .beam bytes kept with it.
+ * Writes nothing into shared memory.
+ */
+export function attachModule(vm: VM, version: number): LoadedModule {
+  const mem = vm.mem;
+  mem.refresh();
+  const w = mem.i32;
+  const word = (k: VersionWord): number => w[version + k]!;
+  const bytesAt = word(VersionWord.Bytes) * 4;
+  const file = parseBeam(mem.u8.slice(bytesAt, bytesAt + word(VersionWord.ByteLength)));
+  const rows = <R>(block: number, width: number, row: (at: number) => R): R[] =>
+    Array.from({ length: w[block]! }, (_, k) => row(block + 1 + k * width));
+  const lines = word(VersionWord.Lines);
+  const nLines = w[lines]!;
+  const view = (at: number): Int32Array => new Int32Array(mem.buffer, at * 4, nLines);
+  const md5 = new Uint8Array(16);
+  new Int32Array(md5.buffer).set(w.subarray(version + VersionWord.Md5, version + VersionWord.Md5 + 4));
+  return {
+    name: word(VersionWord.Name),
+    nameText: file.module,
+    version,
+    code: word(VersionWord.Code),
+    codeEnd: word(VersionWord.CodeEnd),
+    functions: rows(word(VersionWord.Functions), 3, (at) => ({ start: w[at]!, name: w[at + 1]!, arity: w[at + 2]! })),
+    lineAddrs: view(lines + 1),
+    lineFiles: view(lines + 1 + nLines),
+    lineNumbers: view(lines + 1 + 2 * nLines),
+    // Line items name file 0 for the module's own source (as the real loader: Module.erl), else fileNames[file - 1].
+    fileNames: [`${file.module}.erl`, ...(file.lines?.fileNames ?? [])],
+    funs: rows(word(VersionWord.Funs), FunWord.Words, (at) => ({
+      module: w[at + FunWord.Module]!,
+      index: w[at + FunWord.Index]!,
+      codeArity: w[at + FunWord.CodeArity]!,
+      numFree: w[at + FunWord.NumFree]!,
+      oldUniq: w[at + FunWord.OldUniq]!,
+      oldIndex: w[at + FunWord.OldIndex]!,
+      address: w[at + FunWord.Address]!,
+      name: w[at + FunWord.Name]!,
+      record: at,
+    })),
+    exports: rows(word(VersionWord.Exports), 2, (at): [Term, number] => [w[at]!, w[at + 1]!]),
+    attributes: word(VersionWord.Attributes),
+    compileInfo: word(VersionWord.CompileInfo),
+    md5,
+    onLoad: word(VersionWord.OnLoad),
+  };
 }
 
 function findOnLoad(file: BeamFile): string | undefined {

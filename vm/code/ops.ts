@@ -18,7 +18,7 @@
  *   atom         the atom's term word
  *   import       an export-table entry index
  *   bif          a BIF_TABLE index (bifs/registry.ts)
- *   lambda       a fun-table entry index
+ *   lambda       the address of the lambda's shared record (code_table.ts FunWord)
  *   string       byte address of the module's string table plus the offset
  *   alloc        the number of heap words (our layouts: floats take 3)
  *   unsigned, flags   the number itself
@@ -34,7 +34,7 @@ export const FIRST_SPECIFIC = 200;
  */
 export const FUNC_INFO_WORDS = 5;
 
-/** Opcodes from here up are entries into JIT-compiled code: JIT_BASE + index in vm.jit.functions. */
+/** Opcodes from here up are entries into JIT-compiled code: JIT_BASE + global JIT index (vm/jit.ts). */
 export const JIT_BASE = 1000;
 
 /** Register operand words. */

@@ -9,7 +9,8 @@ import type { GenericInstr } from '../../loader/code.js';
 import type { Operand } from '../../loader/compact.js';
 import { GENERIC_OPS } from '../../loader/genop.js';
 import { isSmall, smallVal, isImmediate, NIL as NIL_WORD } from '../term/tags.js';
-import { BinSpec, type SegmentDesc } from '../term/bits_build.js';
+import type { SegmentDesc } from '../term/bits_build.js';
+import { storeBinSpec } from './code_table.js';
 import { flagsFromNames } from '../term/bits_match.js';
 import type { Emitter } from './load.js';
 import { lookupBif } from '../../bifs/registry.js';
@@ -151,12 +152,14 @@ const RULES: readonly Rule[] = [
 /**
  * bs_create_bin Fail Alloc Live Unit Dst [Type Seg Unit Flags Value Size ...]
  * becomes bs_create_bin Fail SpecIndex Dst Alloc Live N [Value Size ...]: the segment
- * descriptions are decoded once into a BinSpec kept by the VM.
+ * descriptions are stored once in shared memory (the operand is the block's address), decoded
+ * into a BinSpec by each thread that runs it (code_table.ts BinSpecCache).
  */
 function emitCreateBin(em: Emitter, ins: GenericInstr): void {
   const [fail, alloc, live, , dst, list] = ins.args as [Operand, Operand, Operand, Operand, Operand, Operand];
   const elems = em.list(list);
   const segs: SegmentDesc[] = [];
+  const stringAddrs: number[] = [];
   const operands: number[] = [];
   for (let k = 0; k < elems.length; k += 6) {
     const [type, seg, unit, flags, value, size] = elems.slice(k, k + 6) as [Operand, Operand, Operand, Operand, Operand, Operand];
@@ -167,6 +170,7 @@ function emitCreateBin(em: Emitter, ins: GenericInstr): void {
       const offset = em.unsigned(value);
       const length = em.unsigned(size.kind === 'i' ? { kind: 'u', value: Number(size.value) } : size);
       desc.string = em.file.strings.slice(offset, offset + length);
+      stringAddrs[segs.length] = em.stringBase + offset;
       operands.push(NIL_WORD, NIL_WORD);
     } else {
       operands.push(em.source(value), size.kind === 'a' ? NIL_WORD : em.source(size));
@@ -175,7 +179,7 @@ function emitCreateBin(em: Emitter, ins: GenericInstr): void {
   }
   em.emit(177);
   em.label(fail);
-  em.emit(em.vm.binSpecs.push(new BinSpec(segs)) - 1, em.dest(dst), em.alloc(alloc), em.unsigned(live), segs.length);
+  em.emit(storeBinSpec(em.vm.mem, segs, (i) => stringAddrs[i]!), em.dest(dst), em.alloc(alloc), em.unsigned(live), segs.length);
   for (const w of operands) em.emit(w);
 }
 
