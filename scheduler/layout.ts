@@ -91,6 +91,25 @@ export const enum Slot {
   //   70..89   process registries and signals (process table, registered names, aliases, timers)
   //   90..109  schedulers (per-scheduler run queues, idle mask, parking words)
   //   110..127 process state and migration
+
+  /** Schedulers (scheduler/schedulers.ts): how many there are (run queues), 0 until formatted. */
+  Schedulers = 90,
+  /** Schedulers: word index of the scheduler records (Sched.Words each). */
+  SchedulerTable = 91,
+  /** Schedulers: word index of the idle mask (one bit per scheduler, 32 per word). */
+  IdleMask = 92,
+  /** Schedulers: how many are idle (looking for work or parked); lets a busy one skip the mask. */
+  IdleCount = 93,
+  /** Schedulers: processes alive (spawned and not yet exited); the last exit stops the schedulers. */
+  LiveProcesses = 94,
+  /** Schedulers: 0 while running; 1 stop (all processes gone); 2 halt (status in HaltStatus). */
+  Stop = 95,
+  /** Schedulers: the erlang:halt/1 status when Stop is 2. */
+  HaltStatus = 96,
+  /** Schedulers: schedulers online (system_info(schedulers_online)). */
+  SchedulersOnline = 97,
+  /** Schedulers: word index of the Float64 statistics (active milliseconds per scheduler, 8-byte aligned). */
+  SchedulerTimes = 98,
 }
 
 export const HEADER_WORDS = 128;
@@ -133,7 +152,10 @@ export const ATOM_ENTRY_WORDS = 4;
  *   Marker0/1    receive markers: a slot (0 = unused) and the reference id bound to it
  *   RunNext      next process in the run queue this one sits in
  *   Priority     0 max, 1 high, 2 normal, 3 low
- *   Queued       1 while in a run queue
+ *   Queued       0 when in no run queue, else 1 + the priority whose length counter it is counted in
+ *   Owner        index of the scheduler the process belongs to: only that thread runs it (a wake
+ *                enqueues it on that scheduler's queue from any thread)
+ *   ScheduleCount a low-priority process's turns to skip at the head of the normal queue
  */
 export const enum Pcb {
   Status = 0,
@@ -150,11 +172,13 @@ export const enum Pcb {
   NextMarker = 11,
   RunNext = 12,
   Priority = 13,
-  /** 1 while the process sits in a run queue (so resuming a suspended process never queues it twice). */
+  /** Nonzero while the process sits in a run queue (so resuming a suspended process never queues it twice). */
   Queued = 14,
+  Owner = 15,
+  ScheduleCount = 16,
   /** A process's private state saved for another scheduler to take over (vm/process_state.ts), 0 when its owner holds it. */
-  State = 15,
-  Words = 16,
+  State = 17,
+  Words = 18,
 }
 
 /**
@@ -172,10 +196,37 @@ export const enum Msg {
   Data = 3,
 }
 
-/** Run queues: one per priority (max, high, normal, low), each [head, tail, length] of PCB addresses linked by Pcb.RunNext. */
+/**
+ * A run queue: the lists of max, high and normal (low processes share the
+ * normal list, as in the real VM), each [head, tail] of PCB addresses linked
+ * by Pcb.RunNext, and one length counter per priority (max, high, normal, low).
+ */
 export const enum RunQ {
   Lock = 0,
-  Queues = 1,
-  Stride = 3,
-  Words = 13,
+  /** [head, tail] per list: max, high, normal (+ low). */
+  Lists = 1,
+  /** Processes queued per priority: max, high, normal, low. */
+  Lengths = 7,
+  Words = 11,
+}
+
+/**
+ * One scheduler's record (scheduler/schedulers.ts), Sched.Words words:
+ *   RunQueue  its run queue (RunQ.Words words)
+ *   Sleep     the parking word: 1 while it sleeps or is about to (Atomics.wait on it), else 0
+ *   Running   1 while it runs a slice (statistics active_tasks)
+ *   Slices    slices run
+ *   GivenAway processes it handed to another scheduler (migrate at a slice boundary)
+ *   Taken     processes it received from another (handed over or stolen)
+ *   Stolen    processes it stole from another's queue
+ */
+export const enum Sched {
+  RunQueue = 0,
+  Sleep = 11,
+  Running = 12,
+  Slices = 13,
+  GivenAway = 14,
+  Taken = 15,
+  Stolen = 16,
+  Words = 20,
 }
