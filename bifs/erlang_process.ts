@@ -11,12 +11,13 @@ import { ATOM_FALSE, ATOM_OK, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../v
 import { ErlangException, badarg, erlError, CLASS_ERROR, CLASS_EXIT, CLASS_THROW } from '../vm/errors.js';
 import { Halt } from '../vm/halt.js';
 import { exactEqual } from '../vm/term/compare.js';
-import { NIL, isAtom, isLocalPid, isSmall, smallVal, type Term } from '../vm/term/tags.js';
+import { NIL, isAtom, isLocalPid, isSmall, pidData, smallVal, type Term } from '../vm/term/tags.js';
+import type { Builder } from '../vm/term/make.js';
 import { intValue, listToArray, listToString, mkBinary, mkList, mkTuple2, mkTuple3, mkTuple, isTuple, tupleArity, tupleElement, iolistToBytes, isFun as isFunTerm, mkInt as mkIntTerm } from '../vm/term/make.js';
-import { copyTerm } from '../gc/copy.js';
+import { copyTerm, sizeOfTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { defineBifs } from './registry.js';
-import { Msg, Pcb } from '../scheduler/layout.js';
+import { Msg, Pcb, SigKind } from '../scheduler/layout.js';
 import { dropMessage, fetchInbox, unlinkAt } from '../vm/mailbox.js';
 import { parseSpawnOptions, type SpawnOptions } from './process_flags.js';
 import { monotonicMs } from './erlang_system.js';
@@ -29,53 +30,82 @@ const ATOM_NOPROC = commonAtom('noproc');
  * A process monitor. Both ends index it by the reference's id (vm.refId:
  * terms move when their process collects, ids do not): the monitored
  * process in `monitoredBy`, the watcher in `monitoring`, so monitor,
- * demonitor and the 'DOWN' at exit cost O(1) per monitor.
+ * demonitor and the 'DOWN' at exit cost O(1) per monitor. Each end keeps
+ * its own entry and learns of the other's changes by signals (Monitor,
+ * Demonitor, Down: vm/vm.ts handleSignal), so neither touches the other's
+ * JS state. Pids, never Process objects: the other end may live on
+ * another thread.
  */
 export interface MonitorEntry {
-  readonly watcher: Process;
-  readonly target: Process;
+  readonly watcher: Term;
+  readonly target: Term;
   readonly refId: number;
   /** The registered name monitored (an atom), or 0 when monitored by pid. */
   readonly name: Term;
 }
 
 /** The monitored item as 'DOWN' and process_info show it: the pid, or {Name, Node}. */
-function monitoredItem(b: Process, m: MonitorEntry): Term {
-  return m.name === 0 ? m.target.pid : mkTuple2(b, m.name, commonAtom('nonode@nohost'));
+function monitoredItem(b: Builder, m: MonitorEntry): Term {
+  return m.name === 0 ? m.target : mkTuple2(b, m.name, commonAtom('nonode@nohost'));
 }
 
+/** Both ends of a monitor at once: only for a process the watcher has just spawned (spawn_monitor), which has run no code. */
 function addMonitor(watcher: Process, target: Process, refId: number, name: Term): void {
-  const m: MonitorEntry = { watcher, target, refId, name };
+  const m: MonitorEntry = { watcher: watcher.pid, target: target.pid, refId, name };
   (target.monitoredBy ??= new Map()).set(refId, m);
   (watcher.monitoring ??= new Map()).set(refId, m);
 }
 
-/** Drops the monitor `refId` that `watcher` holds; whether there was one. */
+/** The Monitor signal reached the monitored process `t`. */
+export function monitorArrived(t: Process, watcher: Term, refId: number, name: Term): void {
+  (t.monitoredBy ??= new Map()).set(refId, { watcher, target: t.pid, refId, name });
+}
+
+/**
+ * A Down signal reached the watcher: whether its monitor still stands (then
+ * the 'DOWN' message is queued; after demonitor it is dropped). An alias
+ * that ends with the monitor ends here.
+ */
+export function downArrived(w: Process, refId: number): boolean {
+  if (w.monitoring?.delete(refId) !== true) return false;
+  const alias = w.vm.aliases.get(refId);
+  if (alias !== undefined && (alias.mode === 'demonitor' || alias.mode === 'reply_demonitor')) w.vm.aliases.delete(refId);
+  return true;
+}
+
+/** Drops the monitor `refId` that `watcher` holds, telling the monitored process; whether there was one. */
 function dropMonitor(watcher: Process, refId: number): boolean {
   const m = watcher.monitoring?.get(refId);
   if (m === undefined) return false;
   watcher.monitoring!.delete(refId);
-  m.target.monitoredBy?.delete(refId);
+  // SMP: the target by pid through the shared process table.
+  const t = watcher.vm.processOf(m.target);
+  if (t !== undefined) watcher.vm.signal(t, SigKind.Demonitor, watcher.pid, refId);
   return true;
 }
 
-/** Sends the 'DOWN' messages of a process that has exited, and drops the monitors it held. */
+/** At exit: the monitors p held are dropped at their targets, and its watchers get a Down signal each. */
 export function notifyMonitors(p: Process): void {
+  const vm = p.vm;
   if (p.monitoring !== undefined) {
-    for (const m of p.monitoring.values()) m.target.monitoredBy?.delete(m.refId);
+    const held = p.monitoring;
     p.monitoring = undefined;
+    for (const m of held.values()) {
+      const t = vm.processOf(m.target);
+      if (t !== undefined) vm.signal(t, SigKind.Demonitor, p.pid, m.refId);
+    }
   }
   if (p.monitoredBy === undefined) return;
   const down = p.monitoredBy;
   p.monitoredBy = undefined;
+  const words = 6 + 4 + 3 + sizeOfTerm(vm, p.exitReason);
   for (const m of down.values()) {
-    const w = m.watcher;
-    w.monitoring?.delete(m.refId);
-    if (w.status === ProcessStatus.Exited) continue;
-    const alias = w.vm.aliases.get(m.refId);
-    if (alias !== undefined && (alias.mode === 'demonitor' || alias.mode === 'reply_demonitor')) w.vm.aliases.delete(m.refId);
-    // Built on the exiting process's heap (still intact), then copied into the watcher's message.
-    w.vm.deliver(w, mkTuple(p, [ATOM_DOWN, w.vm.refWithId(p, m.refId), ATOM_PROCESS, monitoredItem(p, m), p.exitReason]));
+    // SMP: the watcher by pid through the shared process table.
+    const w = vm.processOf(m.watcher);
+    if (w === undefined) continue;
+    vm.signal(w, SigKind.Down, p.pid, m.refId, words, (b) =>
+      mkTuple(b, [ATOM_DOWN, vm.refWithId(b, m.refId), ATOM_PROCESS, monitoredItem(b, m), copyTerm(vm, p.exitReason, b)]),
+    );
   }
 }
 
@@ -127,6 +157,7 @@ function monitor(p: Process, type: Term, target: Term, opts?: Term): Term {
   const ref = p.vm.makeRef(p);
   const id = p.vm.refId(ref);
   if (aliasMode !== undefined) p.vm.aliases.set(id, { owner: p, mode: aliasMode });
+  // SMP: the sender of the reply drops the owner's monitor (the owner's JS state).
   p.vm.onAliasReply ??= (owner, refId) => void dropMonitor(owner, refId);
   let t: Process | undefined;
   if (isTuple(p, target)) {
@@ -139,7 +170,8 @@ function monitor(p: Process, type: Term, target: Term, opts?: Term): Term {
     p.vm.deliver(p, mkTuple(p, [ATOM_DOWN, ref, ATOM_PROCESS, shown, ATOM_NOPROC]));
   } else {
     const byName = isTuple(p, target) ? tupleElement(p, target, 1) : isAtom(target) ? target : 0;
-    addMonitor(p, t, id, byName);
+    (p.monitoring ??= new Map()).set(id, { watcher: p.pid, target: t.pid, refId: id, name: byName });
+    p.vm.signal(t, SigKind.Monitor, p.pid, id, 0, byName === 0 ? undefined : () => byName);
   }
   return ref;
 }
@@ -237,12 +269,15 @@ defineBifs('erlang', 'bif', {
   'group_leader/2': (p, [gl, pid]) => {
     const target = p.vm.processOf(pid!);
     if (target === undefined || !isLocalPid(gl!)) throw badarg();
-    target.groupLeader = gl!;
+    if (target === p) p.groupLeader = gl!;
+    else p.vm.signal(target, SigKind.GroupLeader, p.pid, 0, 0, () => gl!);
     return ATOM_TRUE;
   },
   'is_process_alive/1': (p, [pid]) => {
     if (!isLocalPid(pid!)) throw badarg();
     const t = p.vm.processOf(pid!);
+    // The answer reflects the signals the caller sent before (exit(Pid, kill), then is_process_alive(Pid) is false).
+    if (t !== undefined && t !== p) p.vm.handleSignalsOf(t);
     return t !== undefined && t.status !== ProcessStatus.Exited ? ATOM_TRUE : ATOM_FALSE;
   },
   'register/2': (p, [name, pid]) => {
@@ -361,7 +396,7 @@ function demonitor(p: Process, ref: Term, flush: boolean, info = false): Term {
   if (flush) {
     // Drop the 'DOWN' messages for ref from the queue (p is its owner).
     const w = p.mem.i32;
-    fetchInbox(w, p.pcb);
+    fetchInbox(w, p.pcb, p.vm.onSignal);
     let slot = p.pcb + Pcb.QueueHead;
     while (w[slot] !== 0) {
       const msg = w[w[slot]! + Msg.Term]!;
@@ -448,19 +483,25 @@ defineBifs('erlang', 'bif', {
       p.vm.deliver(p, mkTuple3(p, ATOM_EXIT, pid!, ATOM_NOPROC));
       return ATOM_TRUE;
     }
-    if (t !== p) p.vm.link(p, t);
+    // This side now, the other by a Link signal (a dead end answers it with an exit signal noproc).
+    if (t !== p && !p.links.has(pidData(t.pid))) {
+      p.links.add(pidData(t.pid));
+      p.vm.signal(t, SigKind.Link, p.pid, 0);
+    }
     return ATOM_TRUE;
   },
   'unlink/1': (p, [pid]) => {
     if (!isLocalPid(pid!)) throw badarg();
-    const t = p.vm.processOf(pid!);
-    if (t !== undefined) p.vm.unlink(p, t);
+    if (p.links.delete(pidData(pid!))) {
+      const t = p.vm.processOf(pid!);
+      if (t !== undefined) p.vm.signal(t, SigKind.Unlink, p.pid, 0);
+    }
     return ATOM_TRUE;
   },
   'exit/2': (p, [pid, reason]) => {
     if (!isLocalPid(pid!)) throw badarg();
     const t = p.vm.processOf(pid!);
-    if (t !== undefined) p.vm.exitSignal(p.pid, t, reason!, true);
+    if (t !== undefined) p.vm.exitSignal(p.pid, t, reason!);
     return ATOM_TRUE;
   },
   'spawn/1': (p, [fun]) => spawnWith(p, ...funSpawn(p, fun!), false, false),
@@ -520,5 +561,5 @@ export function monitorsHeldBy(p: Process, t: Process): Term[] {
 
 /** process_info's monitored_by item: the pids monitoring `t`. */
 export function monitoredBy(t: Process): Term[] {
-  return [...(t.monitoredBy?.values() ?? [])].map((m) => m.watcher.pid);
+  return [...(t.monitoredBy?.values() ?? [])].map((m) => m.watcher);
 }

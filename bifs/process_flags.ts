@@ -19,6 +19,7 @@ import { isTuple, listToArray, mkInt, mkTuple2, tupleArity, tupleElement, intVal
 import { ProcessStatus, type Process, type ProcessFlags } from '../vm/process.js';
 import { isMapTerm, mapForEach, mapFromArrays } from '../vm/term/maps.js';
 import { defineBifs } from './registry.js';
+import { SigKind } from '../scheduler/layout.js';
 
 const PRIORITIES = ['max', 'high', 'normal', 'low'];
 
@@ -277,10 +278,9 @@ function alive(p: Process, pid: Term): Process | undefined {
   return t !== undefined && t.status !== ProcessStatus.Exited ? t : undefined;
 }
 
-function resume(t: Process): void {
-  if (t.suspended === 0) return;
-  t.suspended--;
-  if (t.suspended === 0 && t.status === ProcessStatus.Runnable) t.vm.makeRunnable(t);
+/** One of p's suspensions of t ends: a Resume signal (t, suspended, waits for it: the signal wakes it). */
+function resume(p: Process, t: Process): void {
+  p.vm.signal(t, SigKind.Resume, p.pid, 0);
 }
 
 /** Releases the suspensions a process holds (when it exits). */
@@ -289,8 +289,9 @@ export function releaseSuspensions(p: Process): void {
   if (m === undefined) return;
   suspending.delete(p);
   for (const [n, count] of m) {
+    // SMP: the suspendee by pid through the shared process table.
     const t = p.vm.processes.get(n);
-    if (t !== undefined) for (let i = 0; i < count; i++) resume(t);
+    if (t !== undefined) for (let i = 0; i < count; i++) resume(p, t);
   }
 }
 
@@ -317,7 +318,9 @@ defineBifs('erts_internal', 'bif', {
     if (unlessSuspending && held > 0) result = ATOM_FALSE;
     else {
       mine.set(key, held + 1);
-      t.suspended++;
+      // A Suspend signal; handled now, as the real BIF returns once the target is suspended.
+      p.vm.signal(t, SigKind.Suspend, p.pid, 0);
+      p.vm.handleSignalsOf(t);
     }
     if (async !== undefined) {
       if (async !== ATOM_UNDEFINED) p.vm.deliver(p, mkTuple2(p, async, result === ATOM_TRUE ? p.atoms.intern('suspended') : p.atoms.intern('not_suspended')));
@@ -337,7 +340,7 @@ defineBifs('erlang', 'bif', {
     if (t === undefined || held === 0) throw badarg();
     if (held === 1) mine!.delete(key);
     else mine!.set(key, held - 1);
-    resume(t);
+    resume(p, t);
     return ATOM_TRUE;
   },
   'process_flag/2': (p, [flag, value]) => {

@@ -47,6 +47,7 @@ function mfaAt(p: Process, addr: number): Term {
 }
 
 /** The value of one item about `t`, built on the caller `p`; undefined for an unknown item. */
+// SMP: reads another process's JS state
 function item(p: Process, t: Process, name: string): Term | undefined {
   const a = (s: string): Term => p.atoms.intern(s);
   switch (name) {
@@ -54,11 +55,11 @@ function item(p: Process, t: Process, name: string): Term | undefined {
       if (t.suspended > 0 && t !== p) return a('suspended');
       return a(t === p ? 'running' : t.status === ProcessStatus.Waiting ? 'waiting' : t.status === ProcessStatus.Exiting ? 'exiting' : 'runnable');
     case 'message_queue_len':
-      return makeSmall(queueLength(t.mem.i32, t.pcb));
+      return makeSmall(queueLength(t.mem.i32, t.pcb, p.vm.onSignal));
     case 'messages': {
       // Copied out of the message blocks: the blocks go when the messages are received.
       const w = t.mem.i32;
-      return mkList(p, queuedBlocks(w, t.pcb).map((b) => copyTerm(t, t.mem.i32[b + Msg.Term]!, p)));
+      return mkList(p, queuedBlocks(w, t.pcb, p.vm.onSignal).map((b) => copyTerm(t, t.mem.i32[b + Msg.Term]!, p)));
     }
     case 'links':
       return mkList(p, [...t.links].map((n) => p.vm.processes.get(n)?.pid).filter((x): x is Term => x !== undefined));
@@ -116,9 +117,16 @@ function item(p: Process, t: Process, name: string): Term | undefined {
   }
 }
 
+/**
+ * The process asked about, alive, once it has handled the signals that
+ * reached it (the real VM answers after the caller's earlier signals).
+ * SMP: every item below reads another process's JS state; a process of
+ * another thread must answer through a request signal instead.
+ */
 function target(p: Process, pid: Term): Process | undefined {
   if (!isLocalPid(pid)) throw badarg();
   const t = p.vm.processOf(pid);
+  if (t !== undefined && t !== p) p.vm.handleSignalsOf(t);
   return t === undefined || t.status === ProcessStatus.Exited ? undefined : t;
 }
 

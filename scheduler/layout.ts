@@ -89,6 +89,10 @@ export const enum Slot {
   // Reserved ranges for the SMP work (issue 6), so parallel branches never collide:
   //   52..69   code sharing (above)
   //   70..89   process registries and signals (process table, registered names, aliases, timers)
+  /** The last pid number handed out (Atomics.add: unique across threads; 0 in a fresh memory). */
+  PidCounter = 70,
+  /** The last reference id handed out (make_ref, monitors, aliases, timers). */
+  RefCounter = 71,
   //   90..109  schedulers (per-scheduler run queues, idle mask, parking words)
   //   110..127 process state and migration
 
@@ -194,6 +198,41 @@ export const enum Msg {
   Term = 1,
   OffHeap = 2,
   Data = 3,
+}
+
+/**
+ * A signal is a message block whose Term word is a kind (primary tag 00,
+ * which no message term has), so the owner tells signals from messages
+ * with one test as it moves its inbox (vm/mailbox.ts fetchInbox). Its data
+ * words: the sender's pid, a number (a monitor's reference id), a term
+ * (0 when none), then that term's own words.
+ */
+export const enum Sig {
+  From = Msg.Data,
+  Aux = Msg.Data + 1,
+  Payload = Msg.Data + 2,
+  /** Header words of a signal (its payload's words follow). */
+  Words = 3,
+}
+
+/** Signal kinds, as the Msg.Term word of a signal block holds them. */
+export const enum SigKind {
+  /** From linked itself to the target. */
+  Link = 1 << 2,
+  Unlink = 2 << 2,
+  /** exit/2: payload {'EXIT', From, Reason}. */
+  Exit = 3 << 2,
+  /** From ended and was linked to the target (or answers a link to a dead process): payload {'EXIT', From, Reason}. */
+  LinkExit = 4 << 2,
+  /** From monitors the target: Aux the reference id, payload the name monitored (an atom) or 0. */
+  Monitor = 5 << 2,
+  Demonitor = 6 << 2,
+  /** A monitored process ended: payload the 'DOWN' message, Aux its reference id. */
+  Down = 7 << 2,
+  /** group_leader/2: payload the new group leader. */
+  GroupLeader = 8 << 2,
+  Suspend = 9 << 2,
+  Resume = 10 << 2,
 }
 
 /**

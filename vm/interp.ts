@@ -863,10 +863,17 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case 23: { // loop_rec Fail D: the message at the save slot (vm/mailbox.ts), moving the inbox in at the end
             const pcb = p.pcb;
             let block = m[m[pcb + Pcb.Save]!]!;
-            if (block === 0 && fetchInbox(m, pcb) > 0) {
-              mem.refresh(); // a sender on another thread may have grown the memory for the block
-              m = mem.i32;
-              block = m[m[pcb + Pcb.Save]!]!;
+            if (block === 0) {
+              if (fetchInbox(m, pcb, vm.onSignal) > 0) {
+                mem.refresh(); // a sender on another thread may have grown the memory for the block
+                m = mem.i32;
+                block = m[m[pcb + Pcb.Save]!]!;
+              }
+              if (p.pendingExit !== undefined) {
+                // An exit signal among what came ends it: no later message is looked at (runUntil ends it).
+                p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.savedX = NO_REGS;
+                return RunResult.Wait;
+              }
             }
             if (block !== 0) {
               vm.receiveScans++;
@@ -900,7 +907,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             break;
           case 25: // wait Label
             // Messages that arrived since loop_rec looked: scan them instead of waiting.
-            if (fetchInbox(m, p.pcb) > 0 && m[m[p.pcb + Pcb.Save]!] !== 0) {
+            if (fetchInbox(m, p.pcb, vm.onSignal) > 0 && m[m[p.pcb + Pcb.Save]!] !== 0 && p.pendingExit === undefined) {
               mem.refresh();
               m = mem.i32;
               pc = m[pc + 1]!;
@@ -934,7 +941,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.waitArmed = true;
             }
             p.timeoutPc = ipc;
-            if (fetchInbox(m, p.pcb) > 0 && m[m[p.pcb + Pcb.Save]!] !== 0) {
+            if (fetchInbox(m, p.pcb, vm.onSignal) > 0 && m[m[p.pcb + Pcb.Save]!] !== 0 && p.pendingExit === undefined) {
               mem.refresh();
               m = mem.i32;
               pc = m[pc + 1]!;
@@ -965,7 +972,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           }
           case 175: { // recv_marker_reserve D: a marker at the queue's current tail (vm/mailbox.ts)
             const d = m[pc + 1]!;
-            const marker = T.makeSmall(reserveMarker(m, p.pcb));
+            const marker = T.makeSmall(reserveMarker(m, p.pcb, vm.onSignal));
             if (d & 4) m[E + 1 + (d >>> 3)] = marker;
             else x[d >>> 3] = marker;
             pc += 2;

@@ -54,30 +54,65 @@ export function inboxEmpty(w: Int32Array, pcb: number): boolean {
 }
 
 /**
- * Moves everything in the inbox to the end of the inner queue, in arrival
- * order (owner only). Returns how many. With senders on other threads the
- * caller's views must be current (Memory.refresh) before it: a block may lie
- * beyond a view that predates the sender's allocation.
+ * Handles one signal block (scheduler/layout.ts `SigKind`) for the process
+ * of `pcb`, in its owner's thread, and takes the block over: returns a
+ * message block to queue where the signal stood (an 'EXIT' or 'DOWN'
+ * message), or 0.
  */
-export function fetchInbox(w: Int32Array, pcb: number): number {
+export type SignalHandler = (pcb: number, block: number) => number;
+
+/**
+ * Moves everything in the inbox to the end of the inner queue, in arrival
+ * order (owner only), handling the signals among it where they stand (so a
+ * signal takes effect before any later message of the same sender is seen).
+ * Returns how many messages were queued. Without a handler, signals are
+ * dropped. With senders on other threads the caller's views must be current
+ * (Memory.refresh) before it: a block may lie beyond a view that predates
+ * the sender's allocation.
+ */
+export function fetchInbox(w: Int32Array, pcb: number, onSignal?: SignalHandler): number {
   if (Atomics.load(w, pcb + Pcb.Inbox) === 0) return 0;
   let b = Atomics.exchange(w, pcb + Pcb.Inbox, 0);
   // The stack is newest first: reverse it; the newest becomes the last.
   const last = b;
   let prev = 0;
   let n = 0;
+  let signals = false;
   while (b !== 0) {
     const next = w[b + Msg.Next]!;
     w[b + Msg.Next] = prev;
+    // A signal's Term word is a kind with primary tag 00, which no message term has.
+    if ((w[b + Msg.Term]! & 3) === 0) signals = true;
     prev = b;
     b = next;
     n++;
   }
+  if (signals) return queueWithSignals(w, pcb, prev, onSignal);
   const tail = w[pcb + Pcb.QueueTail]!;
   w[tail] = prev;
   // The new tail slot is the last block's next word.
   w[pcb + Pcb.QueueTail] = last + Msg.Next;
   w[pcb + Pcb.QueueLen]! += n;
+  return n;
+}
+
+/** fetchInbox's path when signals came: one block at a time, oldest first. */
+function queueWithSignals(w: Int32Array, pcb: number, first: number, onSignal: SignalHandler | undefined): number {
+  let n = 0;
+  for (let b = first; b !== 0; ) {
+    const next = w[b + Msg.Next]!;
+    w[b + Msg.Next] = 0;
+    const m = (w[b + Msg.Term]! & 3) !== 0 ? b : onSignal === undefined ? 0 : onSignal(pcb, b);
+    if (m !== 0) {
+      const tail = w[pcb + Pcb.QueueTail]!;
+      w[tail] = m;
+      w[m + Msg.Next] = 0;
+      w[pcb + Pcb.QueueTail] = m + Msg.Next;
+      w[pcb + Pcb.QueueLen]! += 1;
+      n++;
+    }
+    b = next;
+  }
   return n;
 }
 
@@ -98,15 +133,15 @@ export function unlinkAt(w: Int32Array, pcb: number, slot: number): number {
   return block;
 }
 
-/** Messages not yet received: inner queue plus inbox (owner only; moves the inbox in first). */
-export function queueLength(w: Int32Array, pcb: number): number {
-  fetchInbox(w, pcb);
+/** Messages not yet received: inner queue plus inbox (owner only; moves the inbox in first, handling its signals). */
+export function queueLength(w: Int32Array, pcb: number, onSignal: SignalHandler): number {
+  fetchInbox(w, pcb, onSignal);
   return w[pcb + Pcb.QueueLen]!;
 }
 
 /** The message blocks of the inner queue, oldest first (owner only; moves the inbox in first). */
-export function queuedBlocks(w: Int32Array, pcb: number): number[] {
-  fetchInbox(w, pcb);
+export function queuedBlocks(w: Int32Array, pcb: number, onSignal: SignalHandler): number[] {
+  fetchInbox(w, pcb, onSignal);
   const out: number[] = [];
   for (let b = w[pcb + Pcb.QueueHead]!; b !== 0; b = w[b + Msg.Next]!) out.push(b);
   return out;
@@ -116,9 +151,9 @@ export function queuedBlocks(w: Int32Array, pcb: number): number[] {
  * recv_marker_reserve: a marker at the current tail; returns its number (0
  * or 1, reused round robin: two nested calls in flight are the common worst case).
  */
-export function reserveMarker(w: Int32Array, pcb: number): number {
+export function reserveMarker(w: Int32Array, pcb: number, onSignal: SignalHandler): number {
   // Everything that has arrived goes before the marker (it cannot hold the reference about to be made).
-  fetchInbox(w, pcb);
+  fetchInbox(w, pcb, onSignal);
   const i = w[pcb + Pcb.NextMarker]!;
   w[pcb + Pcb.NextMarker] = i ^ 1;
   const base = pcb + (i === 0 ? Pcb.Marker0Slot : Pcb.Marker1Slot);
@@ -154,7 +189,7 @@ export function dropMessage(mem: Memory, block: number): void {
   mem.free(block);
 }
 
-/** Frees every message block still queued or in the inbox (the process has ended). */
+/** Frees every message block still queued or in the inbox (the process has ended; signals still in the inbox are dropped). */
 export function freeQueue(mem: Memory, pcb: number): void {
   const w = mem.i32;
   fetchInbox(w, pcb);

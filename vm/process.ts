@@ -160,6 +160,8 @@ export class Process implements Builder {
   waitArmed = false;
   /** Address of the wait_timeout instruction to resume at when the receive timer fires. */
   timeoutPc = 0;
+  /** Waiting in a receive (or hibernating) since it last ran: woken by signals only, it waits again without running. */
+  inReceive = false;
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */
   yieldRequested = false;
 

@@ -27,7 +27,7 @@ import type { AtomTable } from './term/atoms.js';
 import { Process, type ProcessFlags } from './process.js';
 import type { MonitorEntry } from '../bifs/erlang_process.js';
 import type { VM } from './vm.js';
-import { pidData, type Term } from './term/tags.js';
+import type { Term } from './term/tags.js';
 import { Pcb } from '../scheduler/layout.js';
 
 /** Fields that belong to the thread, not to the process: rebuilt, never saved. */
@@ -39,7 +39,7 @@ export const SAVED_FIELDS: readonly string[] = [
   'oldHeap', 'oldTop', 'oldEnd', 'highWater', 'oldOffHeap', 'binVheap', 'binVheapLimit', 'binOldVheap',
   'binOldVheapLimit', 'binVheapMin', 'minorSinceFull', 'fullsweepAfter', 'minHeapSize', 'maxHeapSize',
   'maxHeapKill', 'maxHeapErrorLogger', 'minorGcs', 'majorGcs', 'gcRequest', 'pc', 'cp', 'savedX', 'reductions',
-  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'yieldRequested', 'monitoredBy',
+  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'yieldRequested', 'monitoredBy',
   'monitoring', 'linkSet', 'pendingExit', 'dictionary', 'groupLeader', 'trapExit', 'initialCall', 'exitReason',
   'exitClass', 'exitRawReason', 'exitTrace', 'suspended', 'hibernate', 'hibernated', 'flags',
 ];
@@ -119,6 +119,7 @@ const enum Bit {
   HasPendingExit = 1 << 7,
   HasHibernate = 1 << 8,
   HasFlags = 1 << 9,
+  InReceive = 1 << 14,
   FlagMaxHeapKill = 1 << 10,
   FlagMaxHeapErrorLogger = 1 << 11,
   FlagOffHeapQueue = 1 << 12,
@@ -192,6 +193,7 @@ export function saveState(p: Process): number {
   if (p.yieldRequested) bits |= Bit.YieldRequested;
   if (p.trapExit) bits |= Bit.TrapExit;
   if (p.hibernated) bits |= Bit.Hibernated;
+  if (p.inReceive) bits |= Bit.InReceive;
   if (p.pendingExit !== undefined) {
     bits |= Bit.HasPendingExit;
     w[at + S.PendingExit] = p.pendingExit;
@@ -236,8 +238,8 @@ export function saveState(p: Process): number {
   put(p.fragments);
   put(p.dictionary);
   put(p.hasLinks ? [...p.links] : []);
-  put(monitorWords(p.monitoredBy, (m) => m.watcher.pid));
-  put(monitorWords(p.monitoring, (m) => m.target.pid));
+  put(monitorWords(p.monitoredBy, (m) => m.watcher));
+  put(monitorWords(p.monitoring, (m) => m.target));
   Atomics.store(w, p.pcb + Pcb.State, at);
   return at;
 }
@@ -251,15 +253,14 @@ function monitorWords(table: Map<number, MonitorEntry> | undefined, other: (m: M
 
 /**
  * Builds this thread's Process from the state published in `pcb`'s
- * `Pcb.State` and frees the state block. `resolve` finds the JS objects of
- * the processes at the other end of its monitors (this thread's cache).
+ * `Pcb.State` and frees the state block; into `into` when given (the
+ * round trip of the migration stress mode).
  */
 export function restoreState(
   vm: VM,
   mem: Memory,
   atoms: AtomTable,
   pcb: number,
-  resolve: (pid: Term) => Process | undefined,
   into?: Process,
 ): Process {
   const w = mem.i32;
@@ -313,6 +314,7 @@ export function restoreState(
   p.yieldRequested = (bits & Bit.YieldRequested) !== 0;
   p.trapExit = (bits & Bit.TrapExit) !== 0;
   p.hibernated = (bits & Bit.Hibernated) !== 0;
+  p.inReceive = (bits & Bit.InReceive) !== 0;
   p.pendingExit = (bits & Bit.HasPendingExit) !== 0 ? w[at + S.PendingExit]! : undefined;
   p.groupLeader = w[at + S.GroupLeader]!;
   p.initialCall = [w[at + S.InitialModule]!, w[at + S.InitialFunction]!, w[at + S.InitialArity]!];
@@ -355,8 +357,8 @@ export function restoreState(
   p.dictionary = Array.from(take());
   const links = take();
   for (const n of links) p.links.add(n);
-  p.monitoredBy = restoreMonitors(take(), (refId, pid, name) => ({ watcher: resolveOrFail(resolve, pid), target: p, refId, name }));
-  p.monitoring = restoreMonitors(take(), (refId, pid, name) => ({ watcher: p, target: resolveOrFail(resolve, pid), refId, name }));
+  p.monitoredBy = restoreMonitors(take(), (refId, pid, name) => ({ watcher: pid, target: p.pid, refId, name }));
+  p.monitoring = restoreMonitors(take(), (refId, pid, name) => ({ watcher: p.pid, target: pid, refId, name }));
   Atomics.store(w, pcb + Pcb.State, 0);
   mem.free(at);
   return p;
@@ -367,12 +369,6 @@ function restoreMonitors(words: Int32Array, entry: (refId: number, pid: Term, na
   const table = new Map<number, MonitorEntry>();
   for (let k = 0; k < words.length; k += 3) table.set(words[k]!, entry(words[k]!, words[k + 1]!, words[k + 2]!));
   return table;
-}
-
-function resolveOrFail(resolve: (pid: Term) => Process | undefined, pid: Term): Process {
-  const q = resolve(pid);
-  if (q === undefined) throw new Error(`monitor partner ${pidData(pid)} not found while restoring a process`);
-  return q;
 }
 
 let floatScratch: Float64Array | undefined;

@@ -14,17 +14,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
-import { notifyMonitors } from '../bifs/erlang_process.js';
+import { downArrived, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
 import { etsOwnerExited } from '../bifs/ets.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { GcKind } from '../gc/collect.js';
 import { GcState, collectProcess } from '../gc/policy.js';
 import { copyTerm, sizeOfTerm } from '../gc/copy.js';
-import { Msg, Pcb, Slot } from '../scheduler/layout.js';
+import { Msg, Pcb, Sig, SigKind, Slot } from '../scheduler/layout.js';
 import { RunQueue } from '../scheduler/run_queue.js';
 import { TimerHeap } from '../scheduler/timers.js';
-import { inboxEmpty, MessageBuilder, pushInbox, queueLength } from './mailbox.js';
+import { dropMessage, fetchInbox, inboxEmpty, MessageBuilder, pushInbox, queueLength, type SignalHandler } from './mailbox.js';
 import { functionAt, BinSpecCache, CatchTable, ExportTable, ModuleTable, type LoadedModule } from './code/code_table.js';
 import { attachModule, loadModule } from './code/load.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_BIF_STUB_ERROR, OP_CALL_BIF_RETURN, OP_PROCESS_EXIT } from './code/ops.js';
@@ -34,7 +34,7 @@ import { Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
 import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, type Term } from './term/tags.js';
-import { mkInt, mkList, mkString, mkTuple, mkTuple3, type Builder } from './term/make.js';
+import { mkInt, mkList, mkString, mkTuple, mkTuple3, tupleElement, type Builder } from './term/make.js';
 import { mapFromArrays } from './term/maps.js';
 import { systemTimeMicro } from '../bifs/erlang_system.js';
 import { Halt } from './halt.js';
@@ -119,7 +119,6 @@ export class VM {
   /** Receive timeouts and erlang timers, earliest first. */
   private readonly timerHeap = new TimerHeap();
   private readonly regs: Registers = newRegisters();
-  private nextPid = 1;
   /** Modules this context found on no directory of its code path. */
   private readonly missing = new Set<Term>();
   /** Address of the stub every process returns to at the end of its initial call. */
@@ -139,7 +138,6 @@ export class VM {
   readonly stdout: (bytes: Uint8Array) => void;
   readonly stdin: () => Uint8Array | undefined;
   readonly stderr: (bytes: Uint8Array) => void;
-  private refCounter = 0;
   ioServer: Process | undefined;
   /** The installed Erlang/OTP's root directory. */
   readonly erlRoot: string;
@@ -267,7 +265,8 @@ export class VM {
 
   /** A new process that will call M:F(Args...). */
   spawn(module: Term, fun: Term, args: Term[], parent?: Process, heapWords = this.gc.minHeapSize): Process {
-    const number = this.nextPid++;
+    // A shared counter: pids stay unique when other threads spawn too.
+    const number = Atomics.add(this.mem.i32, Slot.PidCounter, 1) + 1;
     const pid = makeLocalPid(number & 0x7fff, (number >>> 15) & 0x1fff);
     const p = new Process(this.mem, this.atoms, pid, heapWords);
     p.vm = this;
@@ -355,7 +354,10 @@ export class VM {
   /** Pushes a filled message block on target's inbox and wakes it if it waits (exactly once: compareExchange). */
   private post(target: Process, block: number): void {
     const w = this.mem.i32;
-    if (TRACE.messages) this.writeStderr(`beamjs: ${displayText(this, target.pid)} <- ${displayText(this, w[block + Msg.Term]!)}\n`);
+    if (TRACE.messages) {
+      const t = w[block + Msg.Term]!;
+      this.writeStderr(`beamjs: ${displayText(this, target.pid)} <- ${(t & 3) === 0 ? `signal ${t >>> 2} from ${displayText(this, w[block + Sig.From]!)}` : displayText(this, t)}\n`);
+    }
     pushInbox(w, target.pcb, block);
     this.wake(target.pcb);
   }
@@ -369,7 +371,12 @@ export class VM {
 
   /** A new reference (make_ref/0) built on p's heap. */
   makeRef(p: Process): Term {
-    return this.refWithId(p, ++this.refCounter);
+    return this.refWithId(p, this.newRefId());
+  }
+
+  /** A reference id never handed out before, on any thread (a shared counter). */
+  newRefId(): number {
+    return Atomics.add(this.mem.i32, Slot.RefCounter, 1) + 1;
   }
 
   /** The reference with this id, built on p's heap (the same id gives an equal reference). */
@@ -481,12 +488,24 @@ export class VM {
         continue;
       }
       if (p.status === ProcessStatus.Exited) continue;
+      // Signals first, as the real VM handles them before the process runs.
+      if (!inboxEmpty(this.mem.i32, pcb)) {
+        this.mem.refresh();
+        fetchInbox(this.mem.i32, pcb, this.onSignal);
+      }
       if (p.pendingExit !== undefined) {
         this.terminate(p, p.pendingExit);
         continue;
       }
-      // Suspended (erlang:suspend_process): it stays runnable; resume_process queues it again.
-      if (p.suspended > 0) continue;
+      // Suspended, or woken in a receive by signals only: it waits again without running code
+      // (a message, a resume or its receive timer wakes it).
+      const w = this.mem.i32;
+      if (p.suspended > 0 || (p.inReceive && !p.timedOut && w[w[pcb + Pcb.Save]!] === 0)) {
+        p.status = ProcessStatus.Waiting;
+        if (!inboxEmpty(w, pcb)) this.wake(pcb);
+        continue;
+      }
+      p.inReceive = false;
       p.hibernated = false;
       p.status = ProcessStatus.Running;
       this.current = p;
@@ -510,6 +529,7 @@ export class VM {
       } else if (r === RunResult.Wait) {
         // Receive looked at everything it had: a message that came since is in the inbox. Publish
         // Waiting first, then look: a sender either sees Waiting (and wakes it) or pushed before the look.
+        p.inReceive = true;
         p.status = ProcessStatus.Waiting;
         if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
       } else this.exit(p);
@@ -521,12 +541,7 @@ export class VM {
   /** Saves p's state into shared memory and restores it into the same object: what a move between schedulers does. */
   private moveState(p: Process): void {
     saveState(p);
-    restoreState(this, this.mem, this.atoms, p.pcb, (pid) => this.processOf(pid), p);
-  }
-
-  /** Queues a runnable process that is not in a run queue (resume_process). */
-  makeRunnable(p: Process): void {
-    if (p.status === ProcessStatus.Runnable && p !== this.current && !this.runQueue.holds(p.pcb)) this.runQueue.enqueue(p.pcb);
+    restoreState(this, this.mem, this.atoms, p.pcb, p);
   }
 
   /**
@@ -550,10 +565,13 @@ export class VM {
     p.timeoutAt = -1;
     p.waitArmed = false;
     p.hibernated = true;
-    if (queueLength(w, p.pcb) > 0) {
+    const queued = queueLength(w, p.pcb, this.onSignal);
+    if (p.pendingExit !== undefined) return this.terminate(p, p.pendingExit);
+    if (queued > 0) {
       p.status = ProcessStatus.Runnable;
       this.runQueue.enqueue(p.pcb);
     } else {
+      p.inReceive = true;
       p.status = ProcessStatus.Waiting;
       if (!inboxEmpty(w, p.pcb)) this.wake(p.pcb);
     }
@@ -607,7 +625,8 @@ export class VM {
         // its receive may not match) takes that branch at its next wait_timeout.
         p.timedOut = true;
         p.timeoutAt = -1;
-        if (p.status !== ProcessStatus.Waiting) continue;
+        // Waiting for a resume rather than a message (suspended while runnable): its receive looks first.
+        if (p.status !== ProcessStatus.Waiting || !p.inReceive) continue;
         p.pc = p.timeoutPc;
         this.wake(p.pcb);
       }
@@ -621,23 +640,177 @@ export class VM {
   /** The process running on this thread, if any. */
   current: Process | undefined;
 
+  // ---------------------------------------------------------------- signals
+
   /**
-   * An exit signal from `from` (a pid) with `reason` reaches `target`, as the
-   * real VM delivers it: `kill` from exit/2 ends the target with `killed`;
-   * a process trapping exits gets {'EXIT', From, Reason}; `normal` is
-   * ignored (unless a process sends it to itself); anything else ends the
-   * target with the same reason, which its own links then receive.
+   * Sends a signal (scheduler/layout.ts `SigKind`) from the process `from`
+   * to `target`: a block in target's inbox, handled by target's owner when
+   * it moves its inbox (handleSignal), in order with from's messages. A
+   * waiting target is woken. `build` makes the payload term in the block
+   * (at most `words` words).
    */
-  exitSignal(from: Term, target: Process, reason: Term, viaExit2: boolean): void {
+  signal(target: Process, kind: SigKind, from: Term, aux: number, words = 0, build?: (b: Builder) => Term): void {
+    if (target.pcb === 0) return;
+    const b = this.messageBuilder;
+    b.open(Sig.Words + words);
+    const at = b.alloc(Sig.Words);
+    const payload = build === undefined ? 0 : build(b);
+    const w = this.mem.i32;
+    w[at] = from;
+    w[at + 1] = aux;
+    w[at + 2] = payload;
+    this.post(target, b.close(kind));
+  }
+
+  /** fetchInbox's handler for the processes of this thread. */
+  readonly onSignal: SignalHandler = (pcb, block) => this.handleSignal(pcb, block);
+
+  /**
+   * One signal to the process of `pcb`, in its context: returns the block
+   * to queue as a message ('EXIT' of a trapping process, 'DOWN') or 0.
+   * Nothing here ends the process: an exit sets `pendingExit`, which the
+   * caller acts on (runUntil, the receive instructions, handleSignalsOf),
+   * so the queue being moved is never freed under fetchInbox.
+   */
+  private handleSignal(pcb: number, block: number): number {
+    const w = this.mem.i32;
+    const p = this.processOf(w[pcb + Pcb.Pid]!);
+    const kind = w[block + Msg.Term]!;
+    const from = w[block + Sig.From]!;
+    if (p === undefined || p.status === ProcessStatus.Exited || p.pendingExit !== undefined) {
+      this.answerDead(w[pcb + Pcb.Pid]!, kind, block);
+      return 0;
+    }
+    switch (kind) {
+      case SigKind.Link:
+        p.links.add(pidData(from));
+        break;
+      case SigKind.Unlink:
+        p.links.delete(pidData(from));
+        break;
+      case SigKind.LinkExit:
+        // Only while the link stands: once unlink/1 has returned, no exit signal of that link arrives.
+        if (!p.links.delete(pidData(from))) break;
+        return this.exitArrived(p, block, false);
+      case SigKind.Exit:
+        return this.exitArrived(p, block, true);
+      case SigKind.Monitor:
+        monitorArrived(p, from, w[block + Sig.Aux]!, w[block + Sig.Payload]!);
+        break;
+      case SigKind.Demonitor:
+        p.monitoredBy?.delete(w[block + Sig.Aux]!);
+        break;
+      case SigKind.Down:
+        if (!downArrived(p, w[block + Sig.Aux]!)) break;
+        w[block + Msg.Term] = w[block + Sig.Payload]!;
+        return block;
+      case SigKind.GroupLeader:
+        p.groupLeader = w[block + Sig.Payload]!;
+        break;
+      case SigKind.Suspend:
+        p.suspended++;
+        if (p === this.current) p.yieldRequested = true;
+        break;
+      case SigKind.Resume:
+        if (p.suspended > 0) p.suspended--;
+        break;
+    }
+    dropMessage(this.mem, block);
+    return 0;
+  }
+
+  /**
+   * An exit signal (payload {'EXIT', From, Reason}) reaches a live process,
+   * as the real VM acts on it: `kill` from exit/2 ends it with `killed`; a
+   * process trapping exits gets the payload as a message; `normal` is
+   * ignored; anything else ends it with that reason.
+   */
+  private exitArrived(p: Process, block: number, viaExit2: boolean): number {
+    const w = this.mem.i32;
+    const msg = w[block + Sig.Payload]!;
+    const reason = tupleElement(this.scratchBuilder(), msg, 3);
+    if (viaExit2 && reason === commonAtom('kill')) {
+      dropMessage(this.mem, block);
+      this.ending(p, commonAtom('killed'));
+      return 0;
+    }
+    if (p.trapExit) {
+      w[block + Msg.Term] = msg;
+      return block;
+    }
+    if (reason === commonAtom('normal')) {
+      dropMessage(this.mem, block);
+      return 0;
+    }
+    // The reason stays in the signal's block, which becomes one of p's heap fragments.
+    p.adoptMessage(block);
+    this.ending(p, reason);
+    return 0;
+  }
+
+  /** Marks p to end with this reason at the next point its owner checks (it may be running). */
+  private ending(p: Process, reason: Term): void {
+    p.pendingExit = reason;
+    if (p === this.current) p.yieldRequested = true;
+  }
+
+  /**
+   * The answer of a process that has ended (or is ending) to a signal: a
+   * link gets an exit signal `noproc`, a monitor a 'DOWN' with `noproc`,
+   * as on the real VM; the rest are dropped.
+   */
+  private answerDead(dead: Term, kind: number, block: number): void {
+    const w = this.mem.i32;
+    const from = w[block + Sig.From]!;
+    const refId = w[block + Sig.Aux]!;
+    const name = w[block + Sig.Payload]!;
+    dropMessage(this.mem, block);
+    if (kind !== SigKind.Link && kind !== SigKind.Monitor) return;
+    // SMP: the sender by pid through the shared process table.
+    const to = this.processOf(from);
+    if (to === undefined || to.status === ProcessStatus.Exited) return;
+    const noproc = commonAtom('noproc');
+    if (kind === SigKind.Link) {
+      this.signal(to, SigKind.LinkExit, dead, 0, 4, (b) => mkTuple3(b, commonAtom('EXIT'), dead, noproc));
+      return;
+    }
+    this.signal(to, SigKind.Down, dead, refId, 6 + 4 + 3, (b) => {
+      const item = name === 0 ? dead : mkTuple(b, [name, commonAtom('nonode@nohost')]);
+      return mkTuple(b, [commonAtom('DOWN'), this.refWithId(b, refId), commonAtom('process'), item, noproc]);
+    });
+  }
+
+  /**
+   * Lets t, a process of this thread that is not running, handle the
+   * signals that have reached it, as the real VM makes is_process_alive/1,
+   * process_info/2 and suspend_process/2 see the effect of the caller's
+   * earlier signals. SMP: a process of another thread needs a request
+   * signal and a reply instead.
+   */
+  handleSignalsOf(t: Process): void {
+    if (t === this.current || t.pcb === 0 || inboxEmpty(this.mem.i32, t.pcb)) return;
+    this.mem.refresh();
+    fetchInbox(this.mem.i32, t.pcb, this.onSignal);
+    if (t.pendingExit !== undefined) this.terminate(t, t.pendingExit);
+  }
+
+  /**
+   * exit/2: an exit signal from `from` with `reason` to `target`. To
+   * another process it travels through target's inbox; to itself it acts
+   * at once (and the process ends when its BIF call returns).
+   */
+  exitSignal(from: Term, target: Process, reason: Term): void {
     if (target.status === ProcessStatus.Exited) return;
-    const sourceMem = from;
-    void sourceMem;
-    if (viaExit2 && reason === commonAtom('kill')) return this.terminate(target, commonAtom('killed'));
+    if (from !== target.pid) {
+      this.signal(target, SigKind.Exit, from, 0, sizeOfTerm(this, reason) + 4, (b) => mkTuple3(b, commonAtom('EXIT'), from, copyTerm(this, reason, b)));
+      return;
+    }
+    if (reason === commonAtom('kill')) return this.terminate(target, commonAtom('killed'));
     if (target.trapExit) {
       this.deliverBuilt(target, sizeOfTerm(this, reason) + 4, (b) => mkTuple3(b, commonAtom('EXIT'), from, copyTerm(this, reason, b)));
       return;
     }
-    if (reason === commonAtom('normal') && from !== target.pid) return;
+    // exit(self(), normal) ends the caller too.
     this.terminate(target, copyTerm(this, reason, target));
   }
 
@@ -656,15 +829,14 @@ export class VM {
     this.exit(p);
   }
 
-  /** Links two processes (both directions). */
+  /**
+   * Links a process to one it has just spawned, both sides at once: the
+   * child is new and this thread's, and has run no code yet. Between
+   * running processes, link/1 and unlink/1 travel as signals.
+   */
   link(a: Process, b: Process): void {
     a.links.add(pidData(b.pid));
     b.links.add(pidData(a.pid));
-  }
-
-  unlink(a: Process, b: Process): void {
-    a.links.delete(pidData(b.pid));
-    b.links.delete(pidData(a.pid));
   }
 
   private exit(p: Process): void {
@@ -676,14 +848,19 @@ export class VM {
     for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
     // Tables it owns go to their heirs or are deleted (bifs/ets.ts).
     etsOwnerExited(this, p);
+    // Signals that came too late get a dead process's answers (handleSignal sees it Exited).
+    this.mem.refresh();
+    fetchInbox(this.mem.i32, p.pcb, this.onSignal);
     // Exit signals to the linked processes, then 'DOWN' to the monitors.
-    const linked = p.hasLinks ? [...p.links] : [];
-    if (linked.length > 0) p.links.clear();
-    for (const n of linked) {
-      const q = this.processes.get(n);
-      if (q === undefined) continue;
-      q.links.delete(pidData(p.pid));
-      this.exitSignal(p.pid, q, reason, false);
+    if (p.hasLinks) {
+      const words = sizeOfTerm(this, reason) + 4;
+      const exitMsg = (b: Builder): Term => mkTuple3(b, commonAtom('EXIT'), p.pid, copyTerm(this, reason, b));
+      for (const n of p.links) {
+        // SMP: the linked process by pid through the shared process table.
+        const q = this.processes.get(n);
+        if (q !== undefined) this.signal(q, SigKind.LinkExit, p.pid, 0, words, exitMsg);
+      }
+      p.links.clear();
     }
     notifyMonitors(p);
     releaseSuspensions(p);
