@@ -182,7 +182,8 @@ export function saveState(p: Process): number {
   w[at + S.ReductionsLo] = p.reductions % REDUCTIONS_LOW;
   w[at + S.ReductionsHi] = Math.floor(p.reductions / REDUCTIONS_LOW);
   w[at + S.GcCount] = p.gcCount;
-  writeFloat(mem, at + S.TimeoutAt, p.timeoutAt);
+  // performance.now() counts from each thread's own origin: saved as an absolute time.
+  writeFloat(mem, at + S.TimeoutAt, p.timeoutAt < 0 ? -1 : performance.timeOrigin + p.timeoutAt);
   w[at + S.TimerSeq] = p.timerSeq;
   w[at + S.TimeoutPc] = p.timeoutPc;
   let bits = 0;
@@ -303,7 +304,8 @@ export function restoreState(
   p.cp = w[at + S.Cp]!;
   p.reductions = w[at + S.ReductionsLo]! + w[at + S.ReductionsHi]! * REDUCTIONS_LOW;
   p.gcCount = w[at + S.GcCount]!;
-  p.timeoutAt = readFloat(mem, at + S.TimeoutAt);
+  const deadline = readFloat(mem, at + S.TimeoutAt);
+  p.timeoutAt = deadline < 0 ? -1 : deadline - performance.timeOrigin;
   p.timerSeq = w[at + S.TimerSeq]!;
   p.timeoutPc = w[at + S.TimeoutPc]!;
   const bits = w[at + S.Bits]!;

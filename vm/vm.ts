@@ -22,7 +22,9 @@ import { GcKind } from '../gc/collect.js';
 import { GcState, collectProcess } from '../gc/policy.js';
 import { copyTerm, sizeOfTerm } from '../gc/copy.js';
 import { Msg, Pcb, Sig, SigKind, Slot } from '../scheduler/layout.js';
-import { RunQueue } from '../scheduler/run_queue.js';
+import type { RunQueue } from '../scheduler/run_queue.js';
+import { Schedulers } from '../scheduler/schedulers.js';
+import { SliceResult } from '../scheduler/loop.js';
 import { TimerHeap } from '../scheduler/timers.js';
 import { dropMessage, fetchInbox, inboxEmpty, MessageBuilder, pushInbox, queueLength, type SignalHandler } from './mailbox.js';
 import { functionAt, BinSpecCache, CatchTable, ExportTable, ModuleTable, type LoadedModule } from './code/code_table.js';
@@ -75,6 +77,10 @@ export interface VMOptions {
    * atoms, loaded code, export table and BIF stubs (`memory` is ignored).
    */
   attach?: SharedArrayBuffer;
+  /** Scheduler records to lay out in a new memory (default 1: this thread's inline scheduler). */
+  schedulers?: number;
+  /** The scheduler this context runs (default 0). */
+  schedulerIndex?: number;
 }
 
 /**
@@ -114,7 +120,10 @@ export class VM {
   readonly codePath: string[];
   readonly processes = new Map<number, Process>();
   readonly registered = new Map<Term, Process>();
-  /** This thread's run queue (shared memory: other threads wake processes into it). */
+  /** The schedulers' shared state (scheduler/schedulers.ts) and the one this context runs. */
+  readonly schedulers: Schedulers;
+  readonly schedulerIndex: number;
+  /** This scheduler's run queue (shared memory: other threads wake processes into it). */
   readonly runQueue: RunQueue;
   /** Receive timeouts and erlang timers, earliest first. */
   private readonly timerHeap = new TimerHeap();
@@ -158,7 +167,9 @@ export class VM {
     this.modules = new ModuleTable(this.mem, (version) => attachModule(this, version));
     this.catches = new CatchTable(this.mem);
     this.binSpecs = new BinSpecCache(this.mem);
-    this.runQueue = RunQueue.create(this.mem);
+    this.schedulers = attach === undefined ? Schedulers.format(this.mem, options.schedulers ?? 1) : Schedulers.attach(this.mem);
+    this.schedulerIndex = options.schedulerIndex ?? 0;
+    this.runQueue = this.schedulers.queues[this.schedulerIndex]!;
     this.messageBuilder = new MessageBuilder(this.mem, this.atoms);
     this.slice = options.slice ?? 4000;
     this.gcStress = options.gcStress ?? process.env.BEAMJS_GC_STRESS === '1';
@@ -289,6 +300,7 @@ export class VM {
     }
     p.pc = addr;
     this.processes.set(pidData(pid), p);
+    this.schedulers.adopt(p.pcb, this.schedulerIndex);
     this.runQueue.enqueue(p.pcb);
     return p;
   }
@@ -364,9 +376,7 @@ export class VM {
 
   /** Makes a waiting process runnable; only the caller whose compareExchange wins enqueues it. */
   private wake(pcb: number): void {
-    if (Atomics.compareExchange(this.mem.i32, pcb + Pcb.Status, ProcessStatus.Waiting, ProcessStatus.Runnable) === ProcessStatus.Waiting) {
-      this.runQueue.enqueue(pcb);
-    }
+    this.schedulers.wake(pcb);
   }
 
   /** A new reference (make_ref/0) built on p's heap. */
@@ -481,61 +491,108 @@ export class VM {
   runUntil(until: () => boolean): void {
     while (!until()) {
       const pcb = this.runQueue.dequeue();
-      const p = pcb === 0 ? undefined : this.processOf(this.mem.i32[pcb + Pcb.Pid]!);
-      if (p === undefined) {
-        if (pcb !== 0) continue;
+      if (pcb === 0) {
         if (!this.fireTimers()) return;
         continue;
       }
-      if (p.status === ProcessStatus.Exited) continue;
-      // Signals first, as the real VM handles them before the process runs.
-      if (!inboxEmpty(this.mem.i32, pcb)) {
-        this.mem.refresh();
-        fetchInbox(this.mem.i32, pcb, this.onSignal);
-      }
-      if (p.pendingExit !== undefined) {
-        this.terminate(p, p.pendingExit);
-        continue;
-      }
-      // Suspended, or woken in a receive by signals only: it waits again without running code
-      // (a message, a resume or its receive timer wakes it).
-      const w = this.mem.i32;
-      if (p.suspended > 0 || (p.inReceive && !p.timedOut && w[w[pcb + Pcb.Save]!] === 0)) {
-        p.status = ProcessStatus.Waiting;
-        if (!inboxEmpty(w, pcb)) this.wake(pcb);
-        continue;
-      }
-      p.inReceive = false;
-      p.hibernated = false;
-      p.status = ProcessStatus.Running;
-      this.current = p;
-      const r = run(this, p, this.regs, this.slice);
-      this.current = undefined;
-      if (p.pendingExit !== undefined && r !== RunResult.Exit) {
-        // An exit signal it sent itself (exit(self(), R), a link to itself...): it ends now.
-        this.terminate(p, p.pendingExit);
-        continue;
-      }
-      if (TRACE.slices) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
-      if (r === RunResult.Yield && p.hibernate !== undefined) this.hibernate(p);
-      else if (r === RunResult.Yield) {
-        if (this.parking.delete(p)) {
-          // A native that waits for the host (vm/api.ts) parked it: it waits until wakeProcess.
-          p.status = ProcessStatus.Waiting;
-        } else {
-          p.status = ProcessStatus.Runnable;
-          this.runQueue.enqueue(p.pcb);
-        }
-      } else if (r === RunResult.Wait) {
-        // Receive looked at everything it had: a message that came since is in the inbox. Publish
-        // Waiting first, then look: a sender either sees Waiting (and wakes it) or pushed before the look.
-        p.inReceive = true;
-        p.status = ProcessStatus.Waiting;
-        if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
-      } else this.exit(p);
-      if (this.migrateStress && p.pcb !== 0) this.moveState(p);
+      if (this.runSlice(pcb) === SliceResult.Yield) this.runQueue.enqueue(pcb);
       if (this.timerHeap.size > 0 && this.timerHeap.next <= performance.now()) this.fireTimers(false);
     }
+  }
+
+  /**
+   * Runs one slice of the process `pcb` (taken from this scheduler's queue)
+   * and settles what comes next: Yield — still runnable, the caller queues it
+   * (or gives it to another scheduler); Wait — waiting, or already placed
+   * (hibernated with messages, parked for the host, ended before it ran);
+   * Exit — it ended in this slice.
+   */
+  runSlice(pcb: number): SliceResult {
+    const p = this.ownProcess(pcb);
+    if (p === undefined || p.status === ProcessStatus.Exited) return SliceResult.Wait;
+    // Signals first, as the real VM handles them before the process runs.
+    if (!inboxEmpty(this.mem.i32, pcb)) {
+      this.mem.refresh();
+      fetchInbox(this.mem.i32, pcb, this.onSignal);
+    }
+    if (p.pendingExit !== undefined) {
+      this.terminate(p, p.pendingExit);
+      return SliceResult.Exit;
+    }
+    // Suspended, or woken in a receive by signals only: it waits again without running code
+    // (a message, a resume or its receive timer wakes it).
+    const w = this.mem.i32;
+    if (p.suspended > 0 || (p.inReceive && !p.timedOut && w[w[pcb + Pcb.Save]!] === 0)) {
+      p.status = ProcessStatus.Waiting;
+      if (!inboxEmpty(w, pcb)) this.wake(pcb);
+      return SliceResult.Wait;
+    }
+    p.inReceive = false;
+    p.hibernated = false;
+    p.status = ProcessStatus.Running;
+    this.current = p;
+    const r = run(this, p, this.regs, this.slice);
+    this.current = undefined;
+    if (p.pendingExit !== undefined && r !== RunResult.Exit) {
+      // An exit signal it sent itself (exit(self(), R), a link to itself...): it ends now.
+      this.terminate(p, p.pendingExit);
+      return SliceResult.Exit;
+    }
+    if (TRACE.slices) this.writeStderr(`beamjs: ${displayText(this, p.pid)} slice ended (${r}) at ${this.describeAddress(p.pc)}\n`);
+    let next: SliceResult;
+    if (r === RunResult.Yield && p.hibernate !== undefined) {
+      this.hibernate(p);
+      next = SliceResult.Wait;
+    } else if (r === RunResult.Yield) {
+      if (this.parking.delete(p)) {
+        // A native that waits for the host (vm/api.ts) parked it: it waits until wakeProcess.
+        p.status = ProcessStatus.Waiting;
+        next = SliceResult.Wait;
+      } else {
+        p.status = ProcessStatus.Runnable;
+        next = SliceResult.Yield;
+      }
+    } else if (r === RunResult.Wait) {
+      // Receive looked at everything it had: a message that came since is in the inbox. Publish
+      // Waiting first, then look: a sender either sees Waiting (and wakes it) or pushed before the look.
+      p.inReceive = true;
+      p.status = ProcessStatus.Waiting;
+      next = SliceResult.Wait;
+      if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
+    } else {
+      this.exit(p);
+      return SliceResult.Exit;
+    }
+    if (this.migrateStress && p.pcb !== 0) this.moveState(p);
+    return next;
+  }
+
+  /**
+   * This thread's JS object of the process `pcb`: from its cache, or built
+   * from the state another scheduler saved when it handed the process over
+   * (vm/process_state.ts). Undefined when the process has ended.
+   */
+  ownProcess(pcb: number): Process | undefined {
+    const w = this.mem.i32;
+    const key = pidData(w[pcb + Pcb.Pid]!);
+    const p = this.processes.get(key);
+    if (p !== undefined && p.pcb === pcb) return p;
+    if (Atomics.load(w, pcb + Pcb.State) === 0) return undefined;
+    const q = restoreState(this, this.mem, this.atoms, pcb);
+    this.processes.set(key, q);
+    // Its receive timer was in the old owner's timer heap: armed again here (same deadline).
+    if (q.timeoutAt >= 0) this.timerHeap.push({ at: q.timeoutAt, seq: ++q.timerSeq, target: q });
+    return q;
+  }
+
+  /** Hands a process this thread owns to another scheduler: its state goes into shared memory and leaves this thread's cache. */
+  giveAway(pcb: number): void {
+    const w = this.mem.i32;
+    const key = pidData(w[pcb + Pcb.Pid]!);
+    const p = this.processes.get(key);
+    if (p === undefined || p.pcb !== pcb) return; // saved already (it came here and never ran)
+    saveState(p);
+    this.processes.delete(key);
   }
 
   /** Saves p's state into shared memory and restores it into the same object: what a move between schedulers does. */
@@ -825,7 +882,7 @@ export class VM {
     p.pendingExit = undefined;
     p.exitReason = reason;
     p.exitClass = NIL;
-    if (p.status === ProcessStatus.Runnable) this.runQueue.remove(p.pcb);
+    if (p.status === ProcessStatus.Runnable) this.schedulers.remove(p.pcb);
     this.exit(p);
   }
 
