@@ -114,6 +114,11 @@ export const enum Slot {
   SchedulersOnline = 97,
   /** Schedulers: word index of the Float64 statistics (active milliseconds per scheduler, 8-byte aligned). */
   SchedulerTimes = 98,
+
+  /** The entry process of `beamjs run` (a pid), so whichever scheduler runs it knows it (vm/vm.ts). */
+  MainPid = 110,
+  /** 0 while the entry process lives; 1 when it returned, 2 when it ended otherwise (waited on by the main thread). */
+  MainStatus = 111,
 }
 
 export const HEADER_WORDS = 128;
@@ -267,5 +272,7 @@ export const enum Sched {
   GivenAway = 14,
   Taken = 15,
   Stolen = 16,
+  /** 1 from before the scheduler looks at its queue until it finds it empty: a process it took is never unseen (Schedulers.allIdle). */
+  Busy = 17,
   Words = 20,
 }

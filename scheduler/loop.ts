@@ -62,16 +62,22 @@ export function runScheduler(s: Schedulers, index: number, hooks: SchedulerHooks
   let slices = 0;
   let idle = false;
   while (s.stopReason === StopReason.Running) {
+    s.busy(index, true);
     let pcb = queue.dequeue();
     if (pcb === 0) {
+      s.busy(index, false);
       if (!idle) {
         s.setIdle(index, true);
         idle = true;
       }
       const next = timers();
       if (queue.length > 0) continue;
-      if (stealable !== undefined) pcb = s.steal(index, stealable);
+      if (stealable !== undefined) {
+        s.busy(index, true);
+        pcb = s.steal(index, stealable);
+      }
       if (pcb === 0) {
+        s.busy(index, false);
         s.park(index, next);
         continue;
       }

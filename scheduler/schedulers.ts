@@ -286,6 +286,20 @@ export class Schedulers {
     return this.queues[i]!.length + Atomics.load(this.mem.i32, this.record(i) + Sched.Running);
   }
 
+  /** Marks scheduler i as looking at or running its queue (true) or out of work (false). */
+  busy(i: number, on: boolean): void {
+    Atomics.store(this.mem.i32, this.record(i) + Sched.Busy, on ? 1 : 0);
+  }
+
+  /** No process queued on any scheduler and none taken or running: nothing can happen but timers and the host. */
+  allIdle(): boolean {
+    const w = this.mem.i32;
+    for (let i = 0; i < this.count; i++) {
+      if (this.queues[i]!.length > 0 || Atomics.load(w, this.record(i) + Sched.Busy) !== 0) return false;
+    }
+    return true;
+  }
+
   get online(): number {
     return Atomics.load(this.mem.i32, Slot.SchedulersOnline);
   }

@@ -23,6 +23,8 @@ await build({
 chmodSync('dist/cli.js', 0o755);
 // A scheduler thread's entry (scheduler/pool.ts starts it from beside the bundle that imports the pool).
 await build({ ...common, entryPoints: { scheduler: 'scheduler/worker.ts' }, outdir: 'dist' });
+// The VM's runner on those threads (vm/smp.ts names it).
+await build({ ...common, entryPoints: { smp_runner: 'vm/smp_runner.ts' }, outdir: 'dist' });
 // The VM's own runtime modules (beamjs_io, beamjs_host), found beside the bundle (vm/vm.ts runtimeDir).
 cpSync('vm/runtime', 'dist/runtime', { recursive: true, filter: (src) => !src.endsWith('.erl') });
 

@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { parseBeam, disasmErlang, disasmListing, BeamFormatError, DisasmError } from './index.js';
 import { VM } from './vm.js';
+import { runMainOnSchedulers } from './smp.js';
+import { schedulerCount } from '../scheduler/pool.js';
+import { LoadError } from './code/load.js';
 import { ProcessStatus } from './process.js';
 import { displayText } from './term/display.js';
 import { mkList, mkString } from './term/make.js';
@@ -51,14 +54,15 @@ program
   .allowUnknownOption(true)
   .allowExcessArguments(true)
   .argument('[args...]')
-  .action((args: string[]) => {
-    process.exitCode = runCommand(args);
+  .action(async (args: string[]) => {
+    process.exitCode = await runCommand(args);
   });
 
 /** `beamjs run`: erl -run's convention; exits with the VM's status. */
-function runCommand(argv: string[]): number {
+async function runCommand(argv: string[]): Promise<number> {
   const codePath: string[] = [];
   const rest: string[] = [];
+  let schedulers = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (rest.length === 0 && (a === '-pa' || a === '--pa')) {
@@ -66,10 +70,12 @@ function runCommand(argv: string[]): number {
       if (dir === undefined) fail('-pa needs a directory');
       codePath.push(dir);
     } else if (rest.length === 0 && a === '--schedulers') {
-      // Only the inline scheduler exists (issue 6 brings worker threads): 0 and 1 both mean it.
+      // 0: one scheduler inline on the main thread; N: N scheduler threads.
       const n = argv[++i];
-      if (n !== '0' && n !== '1') {
-        fail(`--schedulers ${n ?? ''}: only 0 or 1 (one scheduler on the main thread) until the SMP schedulers exist`);
+      try {
+        schedulers = n === '0' ? 0 : schedulerCount(n ?? '');
+      } catch (e) {
+        fail(`--schedulers ${n ?? ''}: 0 (inline) or the number of scheduler threads, 1 to 1024`);
       }
     } else rest.push(a);
   }
@@ -85,7 +91,19 @@ function runCommand(argv: string[]): number {
     codePath.unshift(dirname(module));
     module = basename(module, '.beam');
   }
-  const vm = new VM({ codePath: [...codePath, '.'], memory: { maxBytes: Number(process.env.BEAMJS_MAX_MEMORY ?? 2 ** 32) } });
+  const options = { codePath: [...codePath, '.'], memory: { maxBytes: Number(process.env.BEAMJS_MAX_MEMORY ?? 2 ** 32) } };
+  if (schedulers > 0) {
+    const entry = (vm: VM): Term[] => (fun !== undefined && args.length > 0 ? [stringList(vm, args)] : []);
+    let outcome;
+    try {
+      outcome = await runMainOnSchedulers(options, schedulers, module, fun ?? 'start', entry, beamBytes);
+    } catch (e) {
+      if (e instanceof LoadError || e instanceof BeamFormatError) fail(`${module}: ${(e as Error).message}`);
+      throw e;
+    }
+    return exitWith(outcome.status, outcome.halted ? undefined : outcome.reason);
+  }
+  const vm = new VM(options);
   try {
     if (beamBytes !== undefined) vm.load(beamBytes);
   } catch (e) {
@@ -93,12 +111,17 @@ function runCommand(argv: string[]): number {
   }
   const entryArgs = fun !== undefined && args.length > 0 ? [stringList(vm, args)] : [];
   const { status, process: p, halted } = vm.runMain(module, fun ?? 'start', entryArgs);
+  const crashed = !halted && status !== 0 && p.status === ProcessStatus.Exited;
+  return exitWith(status, crashed ? displayText(vm, p.exitReason) : undefined);
+}
+
+/** The exit status of `run`, after erl's last words: halt's slogan, or the entry process's crash (`reason`). */
+function exitWith(status: number | string, reason: string | undefined): number {
   if (typeof status === 'string') {
     process.stderr.write(`${status}\n`);
     return 1;
   }
-  if (!halted && status !== 0 && p.status === ProcessStatus.Exited) {
-    const reason = displayText(vm, p.exitReason);
+  if (reason !== undefined && status !== 0) {
     // erl prints this line with erlang:display/1, hence CR LF.
     process.stdout.write(`{"init terminating in do_boot",${reason}}\r\n`);
     process.stderr.write(`init terminating in do_boot (${reason})\n`);

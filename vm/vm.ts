@@ -678,6 +678,8 @@ export class VM {
         }
         const p = e.target as Process;
         if (p.timerSeq !== e.seq || p.timeoutAt < 0) continue;
+        // Handed to another scheduler since: its new owner armed the timer again.
+        if (this.processes.get(pidData(p.pid)) !== p) continue;
         // Due: a waiting process resumes at its timeout branch; a runnable one (woken by a message
         // its receive may not match) takes that branch at its next wait_timeout.
         p.timedOut = true;
@@ -901,7 +903,8 @@ export class VM {
     const reason = p.exitReason;
     const normal = reason === commonAtom('normal');
     if (TRACE.exits) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
-    if (!normal && p !== this.mainProcess && p !== this.kernel && p.exitClass === CLASS_ERROR) this.reportUncaught(p, reason);
+    const isMain = p.pid === this.mem.i32[Slot.MainPid];
+    if (!normal && !isMain && p !== this.kernel && p.exitClass === CLASS_ERROR) this.reportUncaught(p, reason);
     for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
     // Tables it owns go to their heirs or are deleted (bifs/ets.ts).
     etsOwnerExited(this, p);
@@ -924,10 +927,24 @@ export class VM {
     // Timers addressed to this pid are cancelled with it (those to a name are not).
     for (const [id, t] of this.timers) if (t.dest === p.pid) this.timers.delete(id);
     this.onProcessExit?.(p);
+    if (isMain) {
+      // The main thread waits on this word (vm/smp.ts); the reason's text goes back in this scheduler's report.
+      this.mainExitText = displayText(this, reason);
+      Atomics.store(this.mem.i32, Slot.MainStatus, normal ? 1 : 2);
+      Atomics.notify(this.mem.i32, Slot.MainStatus);
+    }
     if (p !== this.mainProcess) {
       this.processes.delete(pidData(p.pid));
       p.release();
     }
+  }
+
+  /** The entry process's exit reason (display text), on the thread where it ended. */
+  mainExitText: string | undefined;
+
+  /** Whether the entry process of `beamjs run` has ended (on any scheduler). */
+  mainExited(): boolean {
+    return Atomics.load(this.mem.i32, Slot.MainStatus) !== 0;
   }
 
   /**
@@ -967,20 +984,9 @@ export class VM {
    * error, N for halt(N)) and the entry process.
    */
   runMain(module: string, fun: string, args: Term[] | undefined): { status: number | string; process: Process; halted: boolean } {
-    this.startIoServer();
-    try {
-      this.startKernel();
-    } catch (e) {
-      if (e instanceof Halt) {
-        this.flushIo();
-        return { status: e.status, process: this.kernel!, halted: true };
-      }
-      throw e;
-    }
-    const p = this.spawn(this.atoms.intern(module), this.atoms.intern(fun), args ?? []);
-    // erl -run calls the entry function from a process that traps exits; so does direct start-up.
-    p.trapExit = true;
-    this.mainProcess = p;
+    const halted = this.startMain(module, fun, args ?? []);
+    if (halted !== undefined) return { status: halted, process: this.kernel!, halted: true };
+    const p = this.mainProcess!;
     try {
       this.runUntil(() => p.status === ProcessStatus.Exited);
       if (p.status === ProcessStatus.Exited) this.drain();
@@ -997,6 +1003,49 @@ export class VM {
       return { status: 1, process: p, halted: false };
     }
     return { status: p.exitReason === commonAtom('normal') ? 0 : 1, process: p, halted: false };
+  }
+
+  /**
+   * The start-up of `beamjs run` up to the entry process: the I/O servers,
+   * the kernel application, then M:F(Args) spawned (not yet run) as the
+   * entry process. Returns halt's status if the start-up halted.
+   */
+  startMain(module: string, fun: string, args: Term[]): number | string | undefined {
+    this.startIoServer();
+    try {
+      this.startKernel();
+    } catch (e) {
+      if (e instanceof Halt) {
+        this.flushIo();
+        return e.status;
+      }
+      throw e;
+    }
+    const p = this.spawn(this.atoms.intern(module), this.atoms.intern(fun), args);
+    // erl -run calls the entry function from a process that traps exits; so does direct start-up.
+    p.trapExit = true;
+    this.mainProcess = p;
+    this.mem.i32[Slot.MainPid] = p.pid;
+    return undefined;
+  }
+
+  /**
+   * Gives every process of this thread to the schedulers (the main thread,
+   * before it starts them: vm/smp.ts). Each one's state goes into shared
+   * memory; the runnable ones stay in scheduler 0's queue, where the others
+   * find them. A waiting process with a receive timeout is woken so that a
+   * scheduler takes it and arms the timer (its receive then waits again).
+   */
+  handAllOver(): void {
+    for (const p of this.processes.values()) {
+      const timed = p.timeoutAt >= 0 && p.status === ProcessStatus.Waiting;
+      saveState(p);
+      if (timed) this.wake(p.pcb);
+    }
+    this.processes.clear();
+    this.mainProcess = undefined;
+    this.kernel = undefined;
+    this.ioServer = undefined;
   }
 
   /** erlang:system_flag(system_logger, _): where reportUncaught sends (the name logger, a pid, or undefined). */
