@@ -11,7 +11,7 @@
  *                    or request_system_task, made with the process's saved
  *                    registers before it runs again (a BIF never collects: the
  *                    terms it holds in JS would not be roots).
- *   GcState          per VM: the system-wide defaults (system_flag
+ *   GcState          shared by the VM's threads: the system-wide defaults (system_flag
  *                    fullsweep_after, min_heap_size, min_bin_vheap_size,
  *                    max_heap_size), statistics(garbage_collection), the
  *                    longest pause, and the long_gc monitor.
@@ -21,6 +21,8 @@
  */
 import type { Process } from '../vm/process.js';
 import type { VM } from '../vm/vm.js';
+import type { Memory } from '../vm/memory.js';
+import { Slot } from '../scheduler/layout.js';
 import { type Term, makeSmall, NIL } from '../vm/term/tags.js';
 import { mkInt, mkList, mkTuple, mkTuple2 } from '../vm/term/make.js';
 import { GcKind, MIN_BIN_VHEAP, collectGarbage } from './collect.js';
@@ -30,23 +32,90 @@ import { mapFromArrays } from '../vm/term/maps.js';
 
 const TRACE_GC = !!process.env.BEAMJS_TRACE_GC;
 
+/** Word offsets of the GC state block (Slot.GcState). */
+const enum G {
+  FullsweepAfter = 0,
+  MinHeapSize,
+  MinBinVheapSize,
+  MaxHeapSize,
+  MaxHeapKill,
+  MaxHeapErrorLogger,
+  Monitor,
+  LongGcMs,
+  /** Float64 and BigInt64 statistics from here (8-byte aligned: the block is). */
+  Count = 8,
+  ReclaimedWords = 10,
+  LongestPauseMs = 12,
+  TotalPauseMs = 14,
+  Words = 16,
+}
+
+/**
+ * The system-wide GC settings and statistics, in shared memory: every
+ * scheduler thread's VM context sees the same system_flag values and adds
+ * to the same counts. (The pause figures are plain float stores: a lost
+ * update between two threads' collections only blurs a statistic.)
+ */
 export class GcState {
+  private readonly w: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly i64: BigInt64Array;
+  private readonly at: number;
+
+  constructor(mem: Memory, attach: boolean) {
+    const w = mem.i32;
+    if (!attach) {
+      // 8-byte alignment for the Float64/BigInt64 words: one spare word.
+      const block = mem.allocZeroed(G.Words + 1);
+      const at = (block + 1) & ~1;
+      w[at + G.FullsweepAfter] = 65535;
+      w[at + G.MinHeapSize] = MIN_HEAP_SIZE;
+      w[at + G.MinBinVheapSize] = MIN_BIN_VHEAP;
+      w[at + G.MaxHeapKill] = 1;
+      w[at + G.MaxHeapErrorLogger] = 1;
+      w[at + G.Monitor] = NIL;
+      w[at + G.LongGcMs] = -1;
+      Atomics.store(w, Slot.GcState, at);
+    }
+    this.at = Atomics.load(w, Slot.GcState);
+    this.w = w;
+    this.f64 = new Float64Array(mem.buffer, 0, mem.buffer.byteLength >>> 3);
+    this.i64 = new BigInt64Array(mem.buffer, 0, mem.buffer.byteLength >>> 3);
+  }
+
   /** System-wide defaults for new processes (erlang:system_flag/2). */
-  fullsweepAfter = 65535;
-  minHeapSize = MIN_HEAP_SIZE;
-  minBinVheapSize = MIN_BIN_VHEAP;
-  maxHeapSize = 0;
-  maxHeapKill = true;
-  maxHeapErrorLogger = true;
-  /** statistics(garbage_collection): collections and words reclaimed. */
-  count = 0;
-  reclaimedWords = 0;
-  /** Pauses in milliseconds. */
-  longestPauseMs = 0;
-  totalPauseMs = 0;
+  get fullsweepAfter(): number { return this.w[this.at + G.FullsweepAfter]!; }
+  set fullsweepAfter(v: number) { this.w[this.at + G.FullsweepAfter] = v; }
+  get minHeapSize(): number { return this.w[this.at + G.MinHeapSize]!; }
+  set minHeapSize(v: number) { this.w[this.at + G.MinHeapSize] = v; }
+  get minBinVheapSize(): number { return this.w[this.at + G.MinBinVheapSize]!; }
+  set minBinVheapSize(v: number) { this.w[this.at + G.MinBinVheapSize] = v; }
+  get maxHeapSize(): number { return this.w[this.at + G.MaxHeapSize]!; }
+  set maxHeapSize(v: number) { this.w[this.at + G.MaxHeapSize] = v; }
+  get maxHeapKill(): boolean { return this.w[this.at + G.MaxHeapKill] === 1; }
+  set maxHeapKill(v: boolean) { this.w[this.at + G.MaxHeapKill] = v ? 1 : 0; }
+  get maxHeapErrorLogger(): boolean { return this.w[this.at + G.MaxHeapErrorLogger] === 1; }
+  set maxHeapErrorLogger(v: boolean) { this.w[this.at + G.MaxHeapErrorLogger] = v ? 1 : 0; }
   /** erlang:system_monitor/2: the monitoring pid and its long_gc threshold (ms; -1 = off). */
-  monitor: Term = NIL;
-  longGcMs = -1;
+  get monitor(): Term { return this.w[this.at + G.Monitor]!; }
+  set monitor(v: Term) { this.w[this.at + G.Monitor] = v; }
+  get longGcMs(): number { return this.w[this.at + G.LongGcMs]!; }
+  set longGcMs(v: number) { this.w[this.at + G.LongGcMs] = v; }
+
+  /** statistics(garbage_collection): collections and words reclaimed. */
+  get count(): number { return Number(Atomics.load(this.i64, (this.at + G.Count) >>> 1)); }
+  get reclaimedWords(): number { return Number(Atomics.load(this.i64, (this.at + G.ReclaimedWords) >>> 1)); }
+  /** Pauses in milliseconds. */
+  get longestPauseMs(): number { return this.f64[(this.at + G.LongestPauseMs) >>> 1]!; }
+  get totalPauseMs(): number { return this.f64[(this.at + G.TotalPauseMs) >>> 1]!; }
+
+  /** Counts one collection. */
+  counted(reclaimedWords: number, ms: number): void {
+    Atomics.add(this.i64, (this.at + G.Count) >>> 1, 1n);
+    Atomics.add(this.i64, (this.at + G.ReclaimedWords) >>> 1, BigInt(Math.max(0, reclaimedWords)));
+    this.f64[(this.at + G.TotalPauseMs) >>> 1]! += ms;
+    if (ms > this.longestPauseMs) this.f64[(this.at + G.LongestPauseMs) >>> 1] = ms;
+  }
 
   /** Gives a new process the system's defaults. */
   applyDefaults(p: Process): void {
@@ -87,10 +156,7 @@ export function collectProcess(vm: VM, p: Process, x: Int32Array, live: number, 
     );
   }
   p.gcCount++;
-  gc.count++;
-  gc.reclaimedWords += Math.max(0, before - usedWords(p) + need);
-  gc.totalPauseMs += ms;
-  if (ms > gc.longestPauseMs) gc.longestPauseMs = ms;
+  gc.counted(before - usedWords(p) + need, ms);
   if (gc.longGcMs >= 0 && ms >= gc.longGcMs && gc.monitor !== NIL) reportLongGc(vm, p, ms, full);
   if (p.maxHeapSize > 0 && totalHeapWords(p) > p.maxHeapSize) maxHeapReached(vm, p);
 }

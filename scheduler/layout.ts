@@ -119,6 +119,10 @@ export const enum Slot {
   MainPid = 110,
   /** 0 while the entry process lives; 1 when it returned, 2 when it ended otherwise (waited on by the main thread). */
   MainStatus = 111,
+  /** erlang:system_flag(system_logger): where crash reports of processes go (an atom or a pid). */
+  SystemLogger = 112,
+  /** Word index of the system-wide GC settings and statistics (gc/policy.ts GcState). */
+  GcState = 113,
 }
 
 export const HEADER_WORDS = 128;

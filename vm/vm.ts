@@ -140,7 +140,7 @@ export class VM {
   readonly gcStress: boolean;
   readonly migrateStress: boolean;
   /** Garbage collection: system-wide defaults, statistics, the long_gc monitor (gc/policy.ts). */
-  readonly gc = new GcState();
+  readonly gc: GcState;
   /** The JIT tier (vm/jit.ts) and the state it hands over with the interpreter. */
   readonly jit: Jit;
   readonly jitState: JitState = { pc: 0, cp: 0, reds: 0, live: 0, ipc: 0 };
@@ -167,6 +167,7 @@ export class VM {
     this.modules = new ModuleTable(this.mem, (version) => attachModule(this, version));
     this.catches = new CatchTable(this.mem);
     this.binSpecs = new BinSpecCache(this.mem);
+    this.gc = new GcState(this.mem, attach !== undefined);
     this.schedulers = attach === undefined ? Schedulers.format(this.mem, options.schedulers ?? 1) : Schedulers.attach(this.mem);
     this.schedulerIndex = options.schedulerIndex ?? 0;
     this.runQueue = this.schedulers.queues[this.schedulerIndex]!;
@@ -179,7 +180,7 @@ export class VM {
     this.stdin = options.stdin ?? defaultStdin;
     this.stderr = options.stderr ?? defaultStderr;
     this.codePath = [...(options.codePath ?? []), runtimeDir()];
-    this.systemLogger = this.atoms.intern('logger');
+    if (attach === undefined) this.systemLogger = this.atoms.intern('logger');
     this.erlRoot = options.erlRoot ?? erlRoot();
     if (options.otpLibraries !== false) this.codePath.push(...libraryDirs());
 
@@ -973,7 +974,8 @@ export class VM {
   }
 
   writeStderr(text: string): void {
-    process.stderr.write(text);
+    // Synchronous (the VM's stderr callback): from a scheduler thread, process.stderr would go through the main thread's event loop.
+    this.stderr(Buffer.from(text));
   }
 
   private mainProcess: Process | undefined;
@@ -1049,7 +1051,14 @@ export class VM {
   }
 
   /** erlang:system_flag(system_logger, _): where reportUncaught sends (the name logger, a pid, or undefined). */
-  systemLogger: Term = commonAtom('undefined');
+  get systemLogger(): Term {
+    return Atomics.load(this.mem.i32, Slot.SystemLogger);
+  }
+
+  set systemLogger(t: Term) {
+    // An atom or a pid: immediates, so the word is valid on every thread.
+    Atomics.store(this.mem.i32, Slot.SystemLogger, t);
+  }
 
   /** Set by beamjs_kernel:started/0 when the kernel application runs. */
   kernelStarted = false;
