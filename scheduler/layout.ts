@@ -59,6 +59,17 @@ export const enum Slot {
   PidCounter = 70,
   /** The last reference id handed out (make_ref, monitors, aliases, timers). */
   RefCounter = 71,
+  /** Process table (vm/registry.ts ProcessTable): word index of its chunk directory, 0 until the first spawn. */
+  ProcessTable = 72,
+  /** Registered names, atom -> pid (vm/registry.ts SharedMap): table and mutex. */
+  Names = 73,
+  NamesLock = 74,
+  /** Aliases, reference id -> owner pid and mode. */
+  Aliases = 75,
+  AliasesLock = 76,
+  /** erlang timers, reference id -> message block, destination, kind and deadline. */
+  Timers = 77,
+  TimersLock = 78,
   //   90..109  schedulers (per-scheduler run queues, idle mask, parking words)
   //   110..127 process state and migration
 }
@@ -104,6 +115,7 @@ export const ATOM_ENTRY_WORDS = 4;
  *   RunNext      next process in the run queue this one sits in
  *   Priority     0 max, 1 high, 2 normal, 3 low
  *   Queued       1 while in a run queue
+ *   Name         registered name or 0
  */
 export const enum Pcb {
   Status = 0,
@@ -122,7 +134,9 @@ export const enum Pcb {
   Priority = 13,
   /** 1 while the process sits in a run queue (so resuming a suspended process never queues it twice). */
   Queued = 14,
-  Words = 15,
+  /** Its registered name (an atom), 0 when none (written under the names' mutex). */
+  Name = 15,
+  Words = 16,
 }
 
 /**
