@@ -15,7 +15,8 @@ import { NIL, isAtom, isLocalPid, isSmall, pidData, smallVal, type Term } from '
 import type { Builder } from '../vm/term/make.js';
 import { intValue, listToArray, listToString, mkBinary, mkList, mkTuple2, mkTuple3, mkTuple, isTuple, tupleArity, tupleElement, iolistToBytes, isFun as isFunTerm, mkInt as mkIntTerm } from '../vm/term/make.js';
 import { copyTerm, sizeOfTerm } from '../gc/copy.js';
-import { ProcessStatus, type Process } from '../vm/process.js';
+import type { Process } from '../vm/process.js';
+import { AliasMode } from '../vm/vm.js';
 import { defineBifs } from './registry.js';
 import { Msg, Pcb, SigKind } from '../scheduler/layout.js';
 import { dropMessage, fetchInbox, unlinkAt } from '../vm/mailbox.js';
@@ -68,8 +69,7 @@ export function monitorArrived(t: Process, watcher: Term, refId: number, name: T
  */
 export function downArrived(w: Process, refId: number): boolean {
   if (w.monitoring?.delete(refId) !== true) return false;
-  const alias = w.vm.aliases.get(refId);
-  if (alias !== undefined && (alias.mode === 'demonitor' || alias.mode === 'reply_demonitor')) w.vm.aliases.delete(refId);
+  w.vm.dropAlias(refId, w.pid, (mode) => mode === AliasMode.Demonitor || mode === AliasMode.ReplyDemonitor);
   return true;
 }
 
@@ -78,9 +78,7 @@ function dropMonitor(watcher: Process, refId: number): boolean {
   const m = watcher.monitoring?.get(refId);
   if (m === undefined) return false;
   watcher.monitoring!.delete(refId);
-  // SMP: the target by pid through the shared process table.
-  const t = watcher.vm.processOf(m.target);
-  if (t !== undefined) watcher.vm.signal(t, SigKind.Demonitor, watcher.pid, refId);
+  watcher.vm.signal(m.target, SigKind.Demonitor, watcher.pid, refId);
   return true;
 }
 
@@ -90,20 +88,14 @@ export function notifyMonitors(p: Process): void {
   if (p.monitoring !== undefined) {
     const held = p.monitoring;
     p.monitoring = undefined;
-    for (const m of held.values()) {
-      const t = vm.processOf(m.target);
-      if (t !== undefined) vm.signal(t, SigKind.Demonitor, p.pid, m.refId);
-    }
+    for (const m of held.values()) vm.signal(m.target, SigKind.Demonitor, p.pid, m.refId);
   }
   if (p.monitoredBy === undefined) return;
   const down = p.monitoredBy;
   p.monitoredBy = undefined;
   const words = 6 + 4 + 3 + sizeOfTerm(vm, p.exitReason);
   for (const m of down.values()) {
-    // SMP: the watcher by pid through the shared process table.
-    const w = vm.processOf(m.watcher);
-    if (w === undefined) continue;
-    vm.signal(w, SigKind.Down, p.pid, m.refId, words, (b) =>
+    vm.signal(m.watcher, SigKind.Down, p.pid, m.refId, words, (b) =>
       mkTuple(b, [ATOM_DOWN, vm.refWithId(b, m.refId), ATOM_PROCESS, monitoredItem(b, m), copyTerm(vm, p.exitReason, b)]),
     );
   }
@@ -120,11 +112,11 @@ export function send(p: Process, dest: Term, msg: Term): Term {
     const name = tupleElement(p, dest, 1);
     const node = tupleElement(p, dest, 2);
     if (!isAtom(name) || !isAtom(node)) throw badarg();
-    if (node !== commonAtom('nonode@nohost') || !p.vm.registered.has(name)) return msg;
+    if (node !== commonAtom('nonode@nohost') || p.vm.whereis(name) === 0) return msg;
     dest = name;
   }
   if (isAtom(dest)) {
-    if (!p.vm.registered.has(dest)) throw badarg();
+    if (p.vm.whereis(dest) === 0) throw badarg();
   } else if (!isLocalPid(dest) && p.vm.refId(dest) < 0) throw badarg();
   p.vm.send(p, dest, msg);
   return msg;
@@ -137,7 +129,7 @@ function monitor(p: Process, type: Term, target: Term, opts?: Term): Term {
     const name = tupleElement(p, target, 1);
     if (!isAtom(name) || !isAtom(tupleElement(p, target, 2))) throw badarg();
   } else if (!isAtom(target) && !isLocalPid(target)) throw badarg();
-  let aliasMode: 'explicit' | 'demonitor' | 'reply_demonitor' | undefined;
+  let aliasMode: AliasMode | undefined;
   if (opts !== undefined) {
     const list = listToArray(p, opts);
     if (list === undefined) throw badarg();
@@ -147,30 +139,30 @@ function monitor(p: Process, type: Term, target: Term, opts?: Term): Term {
       const v = tupleElement(p, o, 2);
       if (k === 'alias') {
         const mode = isAtom(v) ? p.atoms.name(v) : '';
-        if (mode === 'explicit_unalias') aliasMode = 'explicit';
-        else if (mode === 'demonitor') aliasMode = 'demonitor';
-        else if (mode === 'reply_demonitor') aliasMode = 'reply_demonitor';
+        if (mode === 'explicit_unalias') aliasMode = AliasMode.Explicit;
+        else if (mode === 'demonitor') aliasMode = AliasMode.Demonitor;
+        else if (mode === 'reply_demonitor') aliasMode = AliasMode.ReplyDemonitor;
         else throw badarg();
       } else if (k !== 'tag') throw badarg();
     }
   }
   const ref = p.vm.makeRef(p);
   const id = p.vm.refId(ref);
-  if (aliasMode !== undefined) p.vm.aliases.set(id, { owner: p, mode: aliasMode });
+  if (aliasMode !== undefined) p.vm.setAlias(id, p, aliasMode);
   // SMP: the sender of the reply drops the owner's monitor (the owner's JS state).
   p.vm.onAliasReply ??= (owner, refId) => void dropMonitor(owner, refId);
-  let t: Process | undefined;
+  let t: Term = 0;
   if (isTuple(p, target)) {
     const node = tupleElement(p, target, 2);
-    t = node === commonAtom('nonode@nohost') ? p.vm.registered.get(tupleElement(p, target, 1)) : undefined;
-  } else t = isAtom(target) ? p.vm.registered.get(target) : p.vm.processOf(target);
+    t = node === commonAtom('nonode@nohost') ? p.vm.whereis(tupleElement(p, target, 1)) : 0;
+  } else t = isAtom(target) ? p.vm.whereis(target) : target;
   const shown = isTuple(p, target) ? target : isAtom(target) ? mkTuple2(p, target, commonAtom('nonode@nohost')) : target;
-  if (t === undefined || t.status === ProcessStatus.Exited) {
-    if (aliasMode === 'demonitor' || aliasMode === 'reply_demonitor') p.vm.aliases.delete(id);
+  if (t === 0 || p.vm.pcbOf(t) === 0) {
+    if (aliasMode === AliasMode.Demonitor || aliasMode === AliasMode.ReplyDemonitor) p.vm.dropAlias(id, p.pid);
     p.vm.deliver(p, mkTuple(p, [ATOM_DOWN, ref, ATOM_PROCESS, shown, ATOM_NOPROC]));
   } else {
     const byName = isTuple(p, target) ? tupleElement(p, target, 1) : isAtom(target) ? target : 0;
-    (p.monitoring ??= new Map()).set(id, { watcher: p.pid, target: t.pid, refId: id, name: byName });
+    (p.monitoring ??= new Map()).set(id, { watcher: p.pid, target: t, refId: id, name: byName });
     p.vm.signal(t, SigKind.Monitor, p.pid, id, 0, byName === 0 ? undefined : () => byName);
   }
   return ref;
@@ -232,28 +224,25 @@ defineBifs('erlang', 'bif', {
   'monitor/3': (p, [type, target, opts]) => monitor(p, type!, target!, opts!),
   'alias/0': (p) => {
     const ref = p.vm.makeRef(p);
-    p.vm.aliases.set(p.vm.refId(ref), { owner: p, mode: 'explicit' });
+    p.vm.setAlias(p.vm.refId(ref), p, AliasMode.Explicit);
     return ref;
   },
   'alias/1': (p, [opts]) => {
     const list = listToArray(p, opts!);
     if (list === undefined) throw badarg();
-    let mode: 'explicit' | 'reply' = 'explicit';
+    let mode = AliasMode.Explicit;
     for (const o of list) {
-      if (o === p.atoms.intern('reply')) mode = 'reply';
+      if (o === p.atoms.intern('reply')) mode = AliasMode.Reply;
       else if (o !== p.atoms.intern('explicit_unalias')) throw badarg();
     }
     const ref = p.vm.makeRef(p);
-    p.vm.aliases.set(p.vm.refId(ref), { owner: p, mode });
+    p.vm.setAlias(p.vm.refId(ref), p, mode);
     return ref;
   },
   'unalias/1': (p, [ref]) => {
     const id = p.vm.refId(ref!);
     if (id < 0) throw badarg();
-    const a = p.vm.aliases.get(id);
-    if (a === undefined || a.owner !== p) return ATOM_FALSE;
-    p.vm.aliases.delete(id);
-    return ATOM_TRUE;
+    return p.vm.dropAlias(id, p.pid) ? ATOM_TRUE : ATOM_FALSE;
   },
   'demonitor/1': (p, [ref]) => {
     if (p.vm.refId(ref!) < 0) throw badarg();
@@ -267,33 +256,30 @@ defineBifs('erlang', 'bif', {
   },
   'group_leader/0': (p) => p.groupLeader,
   'group_leader/2': (p, [gl, pid]) => {
-    const target = p.vm.processOf(pid!);
-    if (target === undefined || !isLocalPid(gl!)) throw badarg();
-    if (target === p) p.groupLeader = gl!;
-    else p.vm.signal(target, SigKind.GroupLeader, p.pid, 0, 0, () => gl!);
+    if (!isLocalPid(pid!) || !isLocalPid(gl!) || p.vm.pcbOf(pid!) === 0) throw badarg();
+    if (pid === p.pid) p.groupLeader = gl!;
+    else p.vm.signal(pid!, SigKind.GroupLeader, p.pid, 0, 0, () => gl!);
     return ATOM_TRUE;
   },
   'is_process_alive/1': (p, [pid]) => {
     if (!isLocalPid(pid!)) throw badarg();
-    const t = p.vm.processOf(pid!);
     // The answer reflects the signals the caller sent before (exit(Pid, kill), then is_process_alive(Pid) is false).
+    const t = p.vm.processOf(pid!);
     if (t !== undefined && t !== p) p.vm.handleSignalsOf(t);
-    return t !== undefined && t.status !== ProcessStatus.Exited ? ATOM_TRUE : ATOM_FALSE;
+    return p.vm.pcbOf(pid!) !== 0 ? ATOM_TRUE : ATOM_FALSE;
   },
   'register/2': (p, [name, pid]) => {
-    const t = p.vm.processOf(pid!);
-    if (!isAtom(name!) || name === ATOM_UNDEFINED || t === undefined || p.vm.registered.has(name!)) throw badarg();
-    for (const q of p.vm.registered.values()) if (q === t) throw badarg(); // one name per process
-    p.vm.registered.set(name!, t);
+    // One name per process, one process per name: both checked under the names' mutex.
+    if (!isAtom(name!) || name === ATOM_UNDEFINED || !isLocalPid(pid!) || !p.vm.register(name!, pid!)) throw badarg();
     return ATOM_TRUE;
   },
   'unregister/1': (p, [name]) => {
-    if (!isAtom(name!) || !p.vm.registered.delete(name!)) throw badarg();
+    if (!isAtom(name!) || !p.vm.unregister(name!)) throw badarg();
     return ATOM_TRUE;
   },
   'whereis/1': (p, [name]) => {
     if (!isAtom(name!)) throw badarg();
-    return p.vm.registered.get(name!)?.pid ?? ATOM_UNDEFINED;
+    return p.vm.whereis(name!) || ATOM_UNDEFINED;
   },
   'put/2': (p, [k, v]) => {
     const i = dictIndex(p, k!);
@@ -390,8 +376,7 @@ defineBifs('erlang', 'bif', {
 
 function demonitor(p: Process, ref: Term, flush: boolean, info = false): Term {
   let found = false;
-  const alias = p.vm.aliases.get(p.vm.refId(ref));
-  if (alias !== undefined && alias.mode !== 'explicit' && alias.owner === p) p.vm.aliases.delete(p.vm.refId(ref));
+  p.vm.dropAlias(p.vm.refId(ref), p.pid, (mode) => mode !== AliasMode.Explicit);
   found = dropMonitor(p, p.vm.refId(ref));
   if (flush) {
     // Drop the 'DOWN' messages for ref from the queue (p is its owner).
@@ -476,32 +461,27 @@ function timerDest(_p: Process, d: Term): Term {
 defineBifs('erlang', 'bif', {
   'link/1': (p, [pid]) => {
     if (!isLocalPid(pid!)) throw badarg();
-    const t = p.vm.processOf(pid!);
-    if (t === undefined || t.status === ProcessStatus.Exited) {
+    if (p.vm.pcbOf(pid!) === 0) {
       // The real VM: a process trapping exits gets {'EXIT', Pid, noproc}; one that does not gets a noproc error.
       if (!p.trapExit) throw erlError(ATOM_NOPROC);
       p.vm.deliver(p, mkTuple3(p, ATOM_EXIT, pid!, ATOM_NOPROC));
       return ATOM_TRUE;
     }
     // This side now, the other by a Link signal (a dead end answers it with an exit signal noproc).
-    if (t !== p && !p.links.has(pidData(t.pid))) {
-      p.links.add(pidData(t.pid));
-      p.vm.signal(t, SigKind.Link, p.pid, 0);
+    if (pid !== p.pid && !p.links.has(pidData(pid!))) {
+      p.links.add(pidData(pid!));
+      p.vm.signal(pid!, SigKind.Link, p.pid, 0);
     }
     return ATOM_TRUE;
   },
   'unlink/1': (p, [pid]) => {
     if (!isLocalPid(pid!)) throw badarg();
-    if (p.links.delete(pidData(pid!))) {
-      const t = p.vm.processOf(pid!);
-      if (t !== undefined) p.vm.signal(t, SigKind.Unlink, p.pid, 0);
-    }
+    if (p.links.delete(pidData(pid!))) p.vm.signal(pid!, SigKind.Unlink, p.pid, 0);
     return ATOM_TRUE;
   },
   'exit/2': (p, [pid, reason]) => {
     if (!isLocalPid(pid!)) throw badarg();
-    const t = p.vm.processOf(pid!);
-    if (t !== undefined) p.vm.exitSignal(p.pid, t, reason!);
+    p.vm.exitSignal(p, pid!, reason!);
     return ATOM_TRUE;
   },
   'spawn/1': (p, [fun]) => spawnWith(p, ...funSpawn(p, fun!), false, false),
@@ -527,7 +507,11 @@ defineBifs('erlang', 'bif', {
   'cancel_timer/2': (p, [ref, opts]) => timerResult(p, ref!, true, opts),
   'read_timer/1': (p, [ref]) => timerResult(p, ref!, false),
   'read_timer/2': (p, [ref, opts]) => timerResult(p, ref!, false, opts),
-  'registered/0': (p) => mkList(p, [...p.vm.registered.keys()]),
+  'registered/0': (p) => mkList(p, p.vm.names.entries().map((e) => e[0]!)),
+  'processes/0': (p) => {
+    const w = p.mem.i32;
+    return mkList(p, p.vm.procTable.all().map((pcb) => w[pcb + Pcb.Pid]!));
+  },
 });
 
 /** cancel_timer / read_timer: milliseconds left or false; with [{async, true}] the answer comes as a message. */

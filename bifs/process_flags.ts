@@ -280,7 +280,7 @@ function alive(p: Process, pid: Term): Process | undefined {
 
 /** One of p's suspensions of t ends: a Resume signal (t, suspended, waits for it: the signal wakes it). */
 function resume(p: Process, t: Process): void {
-  p.vm.signal(t, SigKind.Resume, p.pid, 0);
+  p.vm.signal(t.pid, SigKind.Resume, p.pid, 0);
 }
 
 /** Releases the suspensions a process holds (when it exits). */
@@ -319,7 +319,7 @@ defineBifs('erts_internal', 'bif', {
     else {
       mine.set(key, held + 1);
       // A Suspend signal; handled now, as the real BIF returns once the target is suspended.
-      p.vm.signal(t, SigKind.Suspend, p.pid, 0);
+      p.vm.signal(t.pid, SigKind.Suspend, p.pid, 0);
       p.vm.handleSignalsOf(t);
     }
     if (async !== undefined) {

@@ -74,10 +74,8 @@ function item(p: Process, t: Process, name: string): Term | undefined {
     }
     case 'trap_exit':
       return t.trapExit ? ATOM_TRUE : ATOM_FALSE;
-    case 'registered_name': {
-      for (const [n, q] of p.vm.registered) if (q === t) return n;
-      return NIL;
-    }
+    case 'registered_name':
+      return p.vm.nameOf(t) || NIL;
     case 'group_leader':
       return t.groupLeader;
     case 'initial_call':
@@ -145,7 +143,7 @@ defineBifs('erlang', 'bif', {
     const t = target(p, pid!);
     if (t === undefined) return ATOM_UNDEFINED;
     const items = [...DEFAULT_ITEMS];
-    for (const [, q] of p.vm.registered) if (q === t) items.unshift('registered_name');
+    if (p.vm.nameOf(t) !== 0) items.unshift('registered_name');
     return mkList(p, items.map((n) => mkTuple2(p, p.atoms.intern(n), item(p, t, n)!)));
   },
   'process_info/2': (p, [pid, what]) => {

@@ -93,6 +93,17 @@ export const enum Slot {
   PidCounter = 70,
   /** The last reference id handed out (make_ref, monitors, aliases, timers). */
   RefCounter = 71,
+  /** Process table (vm/registry.ts ProcessTable): word index of its chunk directory, 0 until the first spawn. */
+  ProcessTable = 72,
+  /** Registered names, atom -> pid (vm/registry.ts SharedMap): table and mutex. */
+  Names = 73,
+  NamesLock = 74,
+  /** Aliases, reference id -> owner pid and mode. */
+  Aliases = 75,
+  AliasesLock = 76,
+  /** erlang timers, reference id -> message block, destination, kind and deadline. */
+  Timers = 77,
+  TimersLock = 78,
   //   90..109  schedulers (per-scheduler run queues, idle mask, parking words)
   //   110..127 process state and migration
 
@@ -169,6 +180,8 @@ export const ATOM_ENTRY_WORDS = 4;
  *   Owner        index of the scheduler the process belongs to: only that thread runs it (a wake
  *                enqueues it on that scheduler's queue from any thread)
  *   ScheduleCount a low-priority process's turns to skip at the head of the normal queue
+ *   State        the process's private state saved for another scheduler (vm/process_state.ts), or 0
+ *   Name         registered name or 0
  */
 export const enum Pcb {
   Status = 0,
@@ -191,7 +204,9 @@ export const enum Pcb {
   ScheduleCount = 16,
   /** A process's private state saved for another scheduler to take over (vm/process_state.ts), 0 when its owner holds it. */
   State = 17,
-  Words = 18,
+  /** Its registered name (an atom), 0 when none (written under the names' mutex). */
+  Name = 18,
+  Words = 19,
 }
 
 /**

@@ -517,13 +517,13 @@ export class BeamVM {
   mailbox(options: { name?: string } = {}): Mailbox {
     this.live();
     const vm = this.internal;
-    if (options.name !== undefined && vm.registered.has(vm.atoms.intern(options.name))) {
+    if (options.name !== undefined && vm.whereis(vm.atoms.intern(options.name)) !== 0) {
       throw new Error(`mailbox: the name ${options.name} is already registered`);
     }
     const p = vm.spawn(vm.atoms.intern('beamjs_host'), vm.atoms.intern('mailbox'), []);
     const box = new Mailbox(this, p, this.pidOf(p.pid));
     this.mailboxes.set(pidData(p.pid), box);
-    if (options.name !== undefined) vm.registered.set(vm.atoms.intern(options.name), p);
+    if (options.name !== undefined) vm.register(vm.atoms.intern(options.name), p.pid);
     this.driver.kick();
     return box;
   }
@@ -531,7 +531,7 @@ export class BeamVM {
   /** The pid registered under `name`, as erlang:whereis/1; undefined for none. */
   whereis(name: string | Atom): Pid | undefined {
     this.live();
-    const p = this.internal.registered.get(this.atom(name));
+    const p = this.internal.registeredProcess(this.atom(name));
     return p === undefined ? undefined : this.pidOf(p.pid);
   }
 
@@ -606,7 +606,7 @@ export class BeamVM {
 
   private processOf(dest: Pid | string | Atom): Process | undefined {
     const vm = this.internal;
-    if (typeof dest === 'string' || dest instanceof Atom) return vm.registered.get(this.atom(dest));
+    if (typeof dest === 'string' || dest instanceof Atom) return vm.registeredProcess(this.atom(dest));
     if (!(dest instanceof Pid)) return undefined;
     const heap = new Heap(vm.mem, 0, 0);
     let t: Term;

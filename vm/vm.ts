@@ -43,6 +43,7 @@ import { Halt } from './halt.js';
 import { CLASS_ERROR } from './errors.js';
 import { Jit, type JitState } from './jit.js';
 import { restoreState, saveState } from './process_state.js';
+import { ProcessTable, SharedMap } from './registry.js';
 export { Halt };
 
 export interface VMOptions {
@@ -108,6 +109,22 @@ const SPECIAL_STUBS: Record<string, number> = {
   'erlang:raise/3': OP_BIF_STUB_ERROR,
 };
 
+/** Alias modes, as the alias table holds them. */
+export const enum AliasMode {
+  Explicit = 1,
+  Demonitor = 2,
+  ReplyDemonitor = 3,
+  Reply = 4,
+}
+
+/** Values of a timer-table entry: message block, destination, start_timer flag, deadline high and low words. */
+const TIMER_VALUES = 5;
+
+/** The local pid of a pid number (what link sets hold). */
+function pidOfData(n: number): Term {
+  return makeLocalPid(n & 0x7fff, n >>> 15);
+}
+
 export class VM {
   readonly mem: Memory;
   readonly atoms: AtomTable;
@@ -118,8 +135,12 @@ export class VM {
   /** bs_create_bin segment lists (shared blocks, vm/code/transform.ts) decoded by this thread. */
   readonly binSpecs: BinSpecCache;
   readonly codePath: string[];
+  /** The JS objects of the processes this thread owns, by pid number (a cache: the process table is shared). */
   readonly processes = new Map<number, Process>();
-  readonly registered = new Map<Term, Process>();
+  /** Every live process: pid number -> control block, in shared memory. */
+  readonly procTable: ProcessTable;
+  /** Registered names (atom -> pid), in shared memory; each process's name is also its Pcb.Name word. */
+  readonly names: SharedMap;
   /** The schedulers' shared state (scheduler/schedulers.ts) and the one this context runs. */
   readonly schedulers: Schedulers;
   readonly schedulerIndex: number;
@@ -171,6 +192,10 @@ export class VM {
     this.schedulers = attach === undefined ? Schedulers.format(this.mem, options.schedulers ?? 1) : Schedulers.attach(this.mem);
     this.schedulerIndex = options.schedulerIndex ?? 0;
     this.runQueue = this.schedulers.queues[this.schedulerIndex]!;
+    this.procTable = new ProcessTable(this.mem);
+    this.names = new SharedMap(this.mem, Slot.Names, Slot.NamesLock, 1);
+    this.aliasTable = new SharedMap(this.mem, Slot.Aliases, Slot.AliasesLock, 2);
+    this.timerTable = new SharedMap(this.mem, Slot.Timers, Slot.TimersLock, TIMER_VALUES);
     this.messageBuilder = new MessageBuilder(this.mem, this.atoms);
     this.slice = options.slice ?? 4000;
     this.gcStress = options.gcStress ?? process.env.BEAMJS_GC_STRESS === '1';
@@ -301,6 +326,7 @@ export class VM {
     }
     p.pc = addr;
     this.processes.set(pidData(pid), p);
+    this.procTable.set(number, p.pcb);
     this.schedulers.adopt(p.pcb, this.schedulerIndex);
     this.runQueue.enqueue(p.pcb);
     return p;
@@ -312,27 +338,92 @@ export class VM {
     return p !== undefined && p.pid === pid ? p : undefined;
   }
 
-  /**
-   * Process aliases (OTP 24+): reference id → the process that receives
-   * messages sent to the reference, and how the alias ends.
-   */
-  readonly aliases = new Map<number, { owner: Process; mode: 'explicit' | 'demonitor' | 'reply_demonitor' | 'reply' }>();
+  /** The control block of a live local process, or 0 (through the shared process table: any thread's processes). */
+  pcbOf(pid: Term): number {
+    if (!isLocalPid(pid)) return 0;
+    const pcb = this.procTable.pcb(pidData(pid));
+    return pcb !== 0 && Atomics.load(this.mem.i32, pcb + Pcb.Pid) === pid ? pcb : 0;
+  }
 
-  /** The process a message to `dest` goes to: a pid, a registered name, {Name, Node} on this node, or an alias. */
-  resolveDest(dest: Term): Process | undefined {
-    if (isAtom(dest)) return this.registered.get(dest);
-    if (isLocalPid(dest)) return this.processOf(dest);
+  // ---------------------------------------------------------------- registered names
+
+  /** The pid registered as `name`, or 0. */
+  whereis(name: Term): Term {
+    return this.names.get(name);
+  }
+
+  /** The process of this thread registered as `name`. */
+  registeredProcess(name: Term): Process | undefined {
+    const pid = this.whereis(name);
+    return pid === 0 ? undefined : this.processOf(pid);
+  }
+
+  /** Registers the live process `pid` as `name`; false when the name is taken or the process has a name already. */
+  register(name: Term, pid: Term): boolean {
+    const pcb = this.pcbOf(pid);
+    if (pcb === 0) return false;
+    return this.names.insert(name, [pid], () => {
+      const w = this.mem.i32;
+      if (w[pcb + Pcb.Name] !== 0) return false;
+      w[pcb + Pcb.Name] = name;
+      return true;
+    });
+  }
+
+  /** Removes `name` (and, from its process, the name word); false when nobody had it. */
+  unregister(name: Term): boolean {
+    return this.names.take(name, undefined, (w, at) => {
+      const pcb = this.pcbOf(w[at]!);
+      if (pcb !== 0) w[pcb + Pcb.Name] = 0;
+      return true;
+    });
+  }
+
+  /** p's registered name, or 0. */
+  nameOf(p: Process): Term {
+    return p.pcb === 0 ? 0 : this.mem.i32[p.pcb + Pcb.Name]!;
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  /**
+   * Process aliases (OTP 24+): reference id -> the owner's pid and how the
+   * alias ends (AliasMode), in shared memory.
+   */
+  readonly aliasTable: SharedMap;
+  private readonly aliasOut = new Int32Array(2);
+
+  setAlias(refId: number, owner: Process, mode: AliasMode): void {
+    this.aliasTable.insert(refId, [owner.pid, mode]);
+  }
+
+  /** Ends the alias refId if `owner` holds it and `ends(mode)` says so; whether it did. */
+  dropAlias(refId: number, owner: Term, ends: (mode: AliasMode) => boolean = () => true): boolean {
+    return this.aliasTable.take(refId, undefined, (w, at) => w[at] === owner && ends(w[at + 1]! as AliasMode));
+  }
+
+  /** The control block a message to `dest` goes to: a pid, a registered name, or an alias (0: nobody). */
+  resolveDest(dest: Term): number {
+    if (isLocalPid(dest)) return this.pcbOf(dest);
+    if (isAtom(dest)) return this.pcbOf(this.whereis(dest));
     const id = this.refId(dest);
-    if (id >= 0) {
-      const alias = this.aliases.get(id);
-      if (alias === undefined) return undefined;
-      if (alias.mode === 'reply_demonitor' || alias.mode === 'reply') {
-        this.aliases.delete(id);
-        if (alias.mode === 'reply_demonitor') this.onAliasReply?.(alias.owner, id);
-      }
-      return alias.owner;
+    if (id < 0) return 0;
+    // One look under the lock: a reply alias is taken out by the message that uses it.
+    const out = this.aliasOut;
+    out[0] = 0;
+    const taken = this.aliasTable.take(id, undefined, (w, at) => {
+      out[0] = w[at]!;
+      out[1] = w[at + 1]!;
+      return out[1] === AliasMode.Reply || out[1] === AliasMode.ReplyDemonitor;
+    });
+    const owner = out[0]!;
+    if (owner === 0) return 0;
+    if (taken && out[1] === AliasMode.ReplyDemonitor) {
+      // SMP: the sender drops the owner's monitor (the owner's JS state); a signal would do it in the owner.
+      const p = this.processOf(owner);
+      if (p !== undefined) this.onAliasReply?.(p, id);
     }
-    return undefined;
+    return this.pcbOf(owner);
   }
 
   /** Set by the monitor BIFs: drops the monitor of a reply_demonitor alias when its reply arrives. */
@@ -340,18 +431,21 @@ export class VM {
 
   /** Sends a copy of msg to dest (a pid, a registered name or an alias); a dead destination drops it. */
   send(_from: Process, dest: Term, msg: Term): void {
-    const target = this.resolveDest(dest);
-    if (target === undefined || target.pcb === 0) return;
-    this.deliver(target, msg);
+    const pcb = this.resolveDest(dest);
+    if (pcb !== 0) this.deliverTo(pcb, msg);
   }
 
   /** Copies msg (a term in any memory this thread may read) into a new message block for target and posts it. */
   deliver(target: Process, msg: Term): void {
-    if (target.pcb === 0) return;
+    if (target.pcb !== 0) this.deliverTo(target.pcb, msg);
+  }
+
+  /** deliver to a control block (a process of any thread). */
+  deliverTo(pcb: number, msg: Term): void {
     const b = this.messageBuilder;
     const size = sizeOfTerm(this, msg);
     b.open(size);
-    this.post(target, b.close(copyTerm(this, msg, b, undefined, size)));
+    this.post(pcb, b.close(copyTerm(this, msg, b, undefined, size)));
   }
 
   /** Builds a message of at most `words` words with `build` and posts it to target (nothing when it has ended). */
@@ -359,20 +453,20 @@ export class VM {
     if (target.pcb === 0) return;
     const b = this.messageBuilder;
     b.open(words);
-    this.post(target, b.close(build(b)));
+    this.post(target.pcb, b.close(build(b)));
   }
 
   private readonly messageBuilder: MessageBuilder;
 
-  /** Pushes a filled message block on target's inbox and wakes it if it waits (exactly once: compareExchange). */
-  private post(target: Process, block: number): void {
+  /** Pushes a filled message block on pcb's inbox and wakes its process if it waits (exactly once: compareExchange). */
+  private post(pcb: number, block: number): void {
     const w = this.mem.i32;
     if (TRACE.messages) {
       const t = w[block + Msg.Term]!;
-      this.writeStderr(`beamjs: ${displayText(this, target.pid)} <- ${(t & 3) === 0 ? `signal ${t >>> 2} from ${displayText(this, w[block + Sig.From]!)}` : displayText(this, t)}\n`);
+      this.writeStderr(`beamjs: ${displayText(this, w[pcb + Pcb.Pid]!)} <- ${(t & 3) === 0 ? `signal ${t >>> 2} from ${displayText(this, w[block + Sig.From]!)}` : displayText(this, t)}\n`);
     }
-    pushInbox(w, target.pcb, block);
-    this.wake(target.pcb);
+    pushInbox(w, pcb, block);
+    this.wake(pcb);
   }
 
   /** Makes a waiting process runnable; only the caller whose compareExchange wins enqueues it. */
@@ -420,20 +514,33 @@ export class VM {
     if (p.stackTop - p.heap.top < need) throw new Error(`GC left ${p.stackTop - p.heap.top} free words, ${need} needed`);
   }
 
-  /** Timers of erlang:send_after/start_timer, by reference id. */
-  readonly timers = new Map<number, { at: number; dest: Term; msg: Term; timeout: boolean }>();
+  /**
+   * erlang timers (send_after, start_timer), reference id -> [message
+   * block, destination, 1 for start_timer, deadline (epoch microseconds,
+   * high and low words)], in shared memory: any thread may read or cancel a
+   * timer; the thread that set it fires it (its timer heap). Taking the
+   * entry out of the table is what claims a timer, so it is fired or
+   * cancelled, never both.
+   */
+  readonly timerTable: SharedMap;
+  private readonly timerOut = new Int32Array(TIMER_VALUES);
 
   /**
    * erlang:send_after/3 (timeout = false) and start_timer/3 ({timeout, Ref, Msg}):
-   * the message is copied out of the process now; returns the timer's reference.
-   * Provisional: the copy's memory is not reclaimed after delivery.
+   * the message is copied out of the process now, into a message block
+   * that a send_after timer posts as it is; returns the timer's reference.
    */
   startTimer(p: Process, ms: number, dest: Term, msg: Term, timeout: boolean): Term {
-    const ref = this.makeRef(p);
-    const saved = copyTerm(p, msg, this.scratchBuilder());
+    const id = this.newRefId();
+    const ref = this.refWithId(p, id);
+    const b = this.messageBuilder;
+    const size = sizeOfTerm(this, msg);
+    b.open(size);
+    const block = b.close(copyTerm(this, msg, b, undefined, size));
     const at = performance.now() + ms;
-    const id = this.refId(ref);
-    this.timers.set(id, { at, dest, msg: saved, timeout });
+    const micros = Math.round((performance.timeOrigin + at) * 1000);
+    const hi = Math.floor(micros / 2 ** 32);
+    this.timerTable.insert(id, [block, dest, timeout ? 1 : 0, hi, (micros - hi * 2 ** 32) | 0]);
     this.timerHeap.push({ at, seq: -1, target: id });
     return ref;
   }
@@ -441,24 +548,40 @@ export class VM {
   /** Milliseconds left on a timer (removing it when `cancel`), or undefined if there is none. */
   timerLeft(ref: Term, cancel: boolean): number | undefined {
     const id = this.refId(ref);
-    const t = this.timers.get(id);
-    if (t === undefined) return undefined;
-    if (cancel) this.timers.delete(id);
-    return Math.max(0, Math.ceil(t.at - performance.now()));
+    const t = this.timerOut;
+    if (!(cancel ? this.timerTable.take(id, t) : this.timerTable.read(id, t))) return undefined;
+    if (cancel) dropMessage(this.mem, t[0]!);
+    const deadlineMs = (t[3]! * 2 ** 32 + (t[4]! >>> 0)) / 1000;
+    return Math.max(0, Math.ceil(deadlineMs - (performance.timeOrigin + performance.now())));
   }
 
-  /** Delivers an erlang timer's message (the timer has not been cancelled). */
+  /** Delivers an erlang timer's message, unless it has been cancelled. */
   private fireVmTimer(id: number): void {
-    const t = this.timers.get(id);
-    if (t === undefined) return;
-    this.timers.delete(id);
-    const target = isAtom(t.dest) ? this.registered.get(t.dest) : this.processOf(t.dest);
-    if (target === undefined || target.pcb === 0) return;
-    if (!t.timeout) return this.deliver(target, t.msg);
+    const t = this.timerOut;
+    if (!this.timerTable.take(id, t)) return;
+    const block = t[0]!;
+    const dest = t[1]!;
+    const pcb = isAtom(dest) ? this.pcbOf(this.whereis(dest)) : this.pcbOf(dest);
+    if (pcb === 0 || t[2] === 0) {
+      if (pcb === 0) dropMessage(this.mem, block);
+      else this.post(pcb, block);
+      return;
+    }
+    const w = this.mem.i32;
+    const msg = w[block + Msg.Term]!;
     const timeoutAtom = this.atoms.intern('timeout');
-    this.deliverBuilt(target, sizeOfTerm(this, t.msg) + 4 + 4, (b) =>
-      mkTuple3(b, timeoutAtom, this.refWithId(b, id), copyTerm(this, t.msg, b)),
-    );
+    const b = this.messageBuilder;
+    b.open(sizeOfTerm(this, msg) + 4 + 4);
+    const out = b.close(mkTuple3(b, timeoutAtom, this.refWithId(b, id), copyTerm(this, msg, b)));
+    dropMessage(this.mem, block);
+    this.post(pcb, out);
+  }
+
+  /** Cancels the timers addressed to a pid (its process has ended; those addressed to a name stay). */
+  private cancelTimersOf(pid: Term): void {
+    for (const [id, , dest] of this.timerTable.entries()) {
+      if (dest === pid && this.timerTable.take(id!, this.timerOut, (w, at) => w[at + 1] === pid)) dropMessage(this.mem, this.timerOut[0]!);
+    }
   }
 
   setReceiveTimer(p: Process, ms: number): void {
@@ -709,8 +832,9 @@ export class VM {
    * waiting target is woken. `build` makes the payload term in the block
    * (at most `words` words).
    */
-  signal(target: Process, kind: SigKind, from: Term, aux: number, words = 0, build?: (b: Builder) => Term): void {
-    if (target.pcb === 0) return;
+  signal(to: Term, kind: SigKind, from: Term, aux: number, words = 0, build?: (b: Builder) => Term): void {
+    const pcb = this.pcbOf(to);
+    if (pcb === 0) return;
     const b = this.messageBuilder;
     b.open(Sig.Words + words);
     const at = b.alloc(Sig.Words);
@@ -719,7 +843,7 @@ export class VM {
     w[at] = from;
     w[at + 1] = aux;
     w[at + 2] = payload;
-    this.post(target, b.close(kind));
+    this.post(pcb, b.close(kind));
   }
 
   /** fetchInbox's handler for the processes of this thread. */
@@ -826,9 +950,7 @@ export class VM {
     const name = w[block + Sig.Payload]!;
     dropMessage(this.mem, block);
     if (kind !== SigKind.Link && kind !== SigKind.Monitor) return;
-    // SMP: the sender by pid through the shared process table.
-    const to = this.processOf(from);
-    if (to === undefined || to.status === ProcessStatus.Exited) return;
+    const to = from;
     const noproc = commonAtom('noproc');
     if (kind === SigKind.Link) {
       this.signal(to, SigKind.LinkExit, dead, 0, 4, (b) => mkTuple3(b, commonAtom('EXIT'), dead, noproc));
@@ -859,12 +981,13 @@ export class VM {
    * another process it travels through target's inbox; to itself it acts
    * at once (and the process ends when its BIF call returns).
    */
-  exitSignal(from: Term, target: Process, reason: Term): void {
-    if (target.status === ProcessStatus.Exited) return;
-    if (from !== target.pid) {
-      this.signal(target, SigKind.Exit, from, 0, sizeOfTerm(this, reason) + 4, (b) => mkTuple3(b, commonAtom('EXIT'), from, copyTerm(this, reason, b)));
+  exitSignal(sender: Process, to: Term, reason: Term): void {
+    const from = sender.pid;
+    if (to !== from) {
+      this.signal(to, SigKind.Exit, from, 0, sizeOfTerm(this, reason) + 4, (b) => mkTuple3(b, commonAtom('EXIT'), from, copyTerm(this, reason, b)));
       return;
     }
+    const target = sender;
     if (reason === commonAtom('kill')) return this.terminate(target, commonAtom('killed'));
     if (target.trapExit) {
       this.deliverBuilt(target, sizeOfTerm(this, reason) + 4, (b) => mkTuple3(b, commonAtom('EXIT'), from, copyTerm(this, reason, b)));
@@ -906,7 +1029,9 @@ export class VM {
     if (TRACE.exits) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
     const isMain = p.pid === this.mem.i32[Slot.MainPid];
     if (!normal && !isMain && p !== this.kernel && p.exitClass === CLASS_ERROR) this.reportUncaught(p, reason);
-    for (const [name, q] of this.registered) if (q === p) this.registered.delete(name);
+    const name = this.nameOf(p);
+    if (name !== 0) this.names.take(name, undefined, (w, at) => w[at] === p.pid);
+    this.procTable.clear(pidData(p.pid));
     // Tables it owns go to their heirs or are deleted (bifs/ets.ts).
     etsOwnerExited(this, p);
     // Signals that came too late get a dead process's answers (handleSignal sees it Exited).
@@ -916,17 +1041,12 @@ export class VM {
     if (p.hasLinks) {
       const words = sizeOfTerm(this, reason) + 4;
       const exitMsg = (b: Builder): Term => mkTuple3(b, commonAtom('EXIT'), p.pid, copyTerm(this, reason, b));
-      for (const n of p.links) {
-        // SMP: the linked process by pid through the shared process table.
-        const q = this.processes.get(n);
-        if (q !== undefined) this.signal(q, SigKind.LinkExit, p.pid, 0, words, exitMsg);
-      }
+      for (const n of p.links) this.signal(pidOfData(n), SigKind.LinkExit, p.pid, 0, words, exitMsg);
       p.links.clear();
     }
     notifyMonitors(p);
     releaseSuspensions(p);
-    // Timers addressed to this pid are cancelled with it (those to a name are not).
-    for (const [id, t] of this.timers) if (t.dest === p.pid) this.timers.delete(id);
+    this.cancelTimersOf(p.pid);
     this.onProcessExit?.(p);
     if (isMain) {
       // The main thread waits on this word (vm/smp.ts); the reason's text goes back in this scheduler's report.
@@ -958,7 +1078,8 @@ export class VM {
   private reportUncaught(p: Process, reason: Term): void {
     const dest = this.systemLogger;
     if (dest === commonAtom('undefined')) return;
-    const logger = isAtom(dest) ? this.registered.get(dest) : this.processOf(dest);
+    // SMP: the logger by pid through the process table (the report is built on its heap here).
+    const logger = isAtom(dest) ? this.registeredProcess(dest) : this.processOf(dest);
     if (logger === undefined || logger.status === ProcessStatus.Exited) {
       const text = `=ERROR REPORT==== ${reportTime()} ===\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`;
       this.stdout(Buffer.from(text, 'latin1'));
@@ -1111,10 +1232,10 @@ export class VM {
     const io = this.spawn(this.atoms.intern('beamjs_io'), this.atoms.intern('start'), []);
     io.groupLeader = io.pid;
     this.ioServer = io;
-    this.registered.set(this.atoms.intern('user'), io);
+    this.register(this.atoms.intern('user'), io.pid);
     const err = this.spawn(this.atoms.intern('beamjs_io'), this.atoms.intern('start'), [makeSmall(2)]);
     err.groupLeader = io.pid;
-    this.registered.set(this.atoms.intern('standard_error'), err);
+    this.register(this.atoms.intern('standard_error'), err.pid);
   }
 }
 
