@@ -67,6 +67,27 @@ export function defineBifs(module: string, kind: BifKind, fns: Record<string, Bi
   }
 }
 
+/** How many entries sealBifRegistry put in key order (the entries every thread has at the same index). */
+let sealedCount = -1;
+
+/**
+ * Puts the registered BIFs in key order, once per JS realm, before any
+ * code is loaded: code names BIFs by index, and every scheduler thread's
+ * bundle registers the same BIFs but in its own import order. Entries
+ * added later (missing BIFs, host natives) go after them.
+ */
+export function sealBifRegistry(): void {
+  if (sealedCount >= 0) return;
+  const fixed = BIF_TABLE.filter((e) => !e.hostOnly && !MISSING.has(e.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const rest = BIF_TABLE.filter((e) => e.hostOnly || MISSING.has(e.key));
+  BIF_TABLE.length = 0;
+  for (const e of [...fixed, ...rest]) {
+    (e as { index: number }).index = BIF_TABLE.length;
+    BIF_TABLE.push(e);
+  }
+  sealedCount = fixed.length;
+}
+
 export function lookupBif(module: string, name: string, arity: number): BifEntry | undefined {
   return BY_KEY.get(`${module}:${name}/${arity}`);
 }

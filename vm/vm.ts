@@ -17,7 +17,7 @@ import '../bifs/index.js';
 import { downArrived, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
 import { etsOwnerExited } from '../bifs/ets.js';
-import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
+import { BIF_TABLE, lookupBif, sealBifRegistry, type BifEntry } from '../bifs/registry.js';
 import { GcKind } from '../gc/collect.js';
 import { GcState, collectProcess } from '../gc/policy.js';
 import { copyTerm, sizeOfTerm } from '../gc/copy.js';
@@ -173,6 +173,7 @@ export class VM {
   readonly erlRoot: string;
 
   constructor(options: VMOptions = {}) {
+    sealBifRegistry();
     const attach = options.attach;
     this.mem = attach === undefined ? Memory.create(options.memory) : Memory.attach(attach);
     if (attach === undefined) {
