@@ -326,7 +326,8 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
 
   // Relocate: code goes into its own block of shared memory.
   const codeWords = em.code.length;
-  const base = mem.alloc(Math.max(codeWords, 1));
+  // Above the module's other blocks (Memory.allocAbove): views that hold its code hold what the code refers to.
+  const base = mem.allocAbove(Math.max(codeWords, 1));
   mem.refresh();
   const resolve = (label: number): number => {
     const at = em.labels.get(label);

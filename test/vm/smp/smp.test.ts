@@ -20,14 +20,15 @@ import { bundleWorker } from '../../support/worker.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** Compiles each source into its own directory: a context finds only what its code path holds. */
-function compile(): { a: string; b: string; v1: string; v2: string } {
+function compile(): { a: string; b: string; v1: string; v2: string; late: string } {
   const root = mkdtempSync(join(tmpdir(), 'beamjs-smp-'));
-  const dirs = { a: join(root, 'a'), b: join(root, 'b'), v1: join(root, 'v1'), v2: join(root, 'v2') };
+  const dirs = { a: join(root, 'a'), b: join(root, 'b'), v1: join(root, 'v1'), v2: join(root, 'v2'), late: join(root, 'late') };
   for (const d of Object.values(dirs)) mkdirSync(d);
   execFileSync('erlc', ['-o', dirs.a, join(here, 'smp_a.erl')]);
   execFileSync('erlc', ['-o', dirs.b, join(here, 'smp_b.erl')]);
   execFileSync('erlc', ['-o', dirs.v1, join(here, 'v1', 'smp_c.erl')]);
   execFileSync('erlc', ['-o', dirs.v2, join(here, 'v2', 'smp_c.erl')]);
+  execFileSync('erlc', ['-o', dirs.late, join(here, 'smp_late.erl')]);
   return dirs;
 }
 
@@ -36,15 +37,18 @@ function erl(dirs: string[], calls: string): string {
 }
 
 /** A VM context whose standard output is collected. */
-function context(options: ConstructorParameters<typeof VM>[0]): { vm: VM; run: (m: string, f: string) => string } {
+function context(options: ConstructorParameters<typeof VM>[0]): { vm: VM; run: (m: string, f: string, between?: () => void) => string } {
   const out: Uint8Array[] = [];
   const vm = new VM({ ...options, stdout: (b) => out.push(b.slice()) });
   return {
     vm,
-    run(m, f) {
+    run(m, f, between) {
       out.length = 0;
       const p = vm.spawn(vm.atoms.intern(m), vm.atoms.intern(f), []);
-      vm.runUntil(() => p.status === ProcessStatus.Exited);
+      vm.runUntil(() => {
+        between?.();
+        return p.status === ProcessStatus.Exited;
+      });
       return Buffer.concat(out).toString('latin1');
     },
   };
@@ -87,6 +91,23 @@ describe('VM contexts sharing one memory', () => {
     expect(one.vm.modules.old(smpC)!.version).toBe(v1.version);
     expect(one.vm.modules.get(smpC)!.version).toBe(two.vm.modules.get(smpC)!.version);
     expect(one.vm.modules.get(smpC)!.version).not.toBe(v1.version);
+  });
+
+  it('a process calls code another context loaded while it ran, beyond the memory its thread had seen', () => {
+    const one = context({ codePath: [dirs.a] });
+    one.vm.autoload(one.vm.atoms.intern('smp_a'));
+    // One reduction per slice: the load happens between two of smp_a:late/0's attempts to call smp_late:hello/0.
+    const two = context({ attach: one.vm.mem.buffer, slice: 1 });
+    const viewBytes = two.vm.mem.i32.byteLength;
+    let slices = 0;
+    const text = two.run('smp_a', 'late', () => {
+      if (++slices !== 50) return;
+      one.vm.mem.alloc(one.vm.mem.byteSize / 4); // the memory grows: smp_late's code lies beyond the other context's views
+      one.vm.load(readFileSync(join(dirs.late, 'smp_late.beam')));
+      expect(one.vm.modules.get(one.vm.atoms.intern('smp_late'))!.code * 4).toBeGreaterThan(viewBytes);
+    });
+    expect(slices).toBeGreaterThan(50);
+    expect(text).toBe(erl([dirs.late], 'smp_late:hello()'));
   });
 
   it('a context in a worker_thread runs the main thread\'s code; both loading the same modules at once load each once', { timeout: 120_000 }, async () => {
