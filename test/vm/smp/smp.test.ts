@@ -144,4 +144,33 @@ describe('VM contexts sharing one memory', () => {
     // smp_b was loaded by the worker only (it is not on this context's code path).
     expect(one.run('smp_b', 'main')).toBe(expectedB);
   });
+  it('two threads running the same new code at once load it once and compile each function once', { timeout: 120_000 }, async () => {
+    const one = context({ codePath: [dirs.a, dirs.b], jit: { threshold: 0 } });
+    const go = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(bundleWorker('vm/smp/smp_worker.ts'), {
+      workerData: { buffer: one.vm.mem.buffer, codePath: [dirs.a, dirs.b], race: [], calls: [['smp_b', 'main'], ['smp_a', 'main']], go },
+    });
+    let ready = false;
+    const done = new Promise<{ text: string }>((resolve, reject) => {
+      worker.on('message', (m) => (m === 'ready' ? (ready = true) : resolve(m as { text: string })));
+      worker.once('error', reject);
+    });
+    while (!ready) await new Promise((r) => setTimeout(r, 10));
+    Atomics.store(go, 0, 1);
+    Atomics.notify(go, 0);
+    const mine = one.run('smp_a', 'main') + one.run('smp_b', 'main');
+    const theirs = (await done).text;
+    await worker.terminate();
+    one.vm.mem.refresh();
+
+    expect(mine).toBe(expectedA + expectedB);
+    expect(theirs).toBe(expectedB + expectedA);
+    for (const m of ['smp_a', 'smp_b']) expect(one.vm.modules.old(one.vm.atoms.intern(m)), m).toBeUndefined();
+    // The JIT table names each compiled function once, whichever thread reached it first.
+    const w = one.vm.mem.i32;
+    const count = Atomics.load(w, Slot.JitCount);
+    const starts = Array.from({ length: count }, (_, i) => w[w[w[Slot.JitTable]! + i]!]!);
+    expect(count).toBeGreaterThan(0);
+    expect(new Set(starts).size).toBe(count);
+  });
 });
