@@ -20,15 +20,16 @@ import { bundleWorker } from '../../support/worker.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** Compiles each source into its own directory: a context finds only what its code path holds. */
-function compile(): { a: string; b: string; v1: string; v2: string; late: string } {
+function compile(): { a: string; b: string; v1: string; v2: string; late: string; d: string } {
   const root = mkdtempSync(join(tmpdir(), 'beamjs-smp-'));
-  const dirs = { a: join(root, 'a'), b: join(root, 'b'), v1: join(root, 'v1'), v2: join(root, 'v2'), late: join(root, 'late') };
+  const dirs = { a: join(root, 'a'), b: join(root, 'b'), v1: join(root, 'v1'), v2: join(root, 'v2'), late: join(root, 'late'), d: join(root, 'd') };
   for (const d of Object.values(dirs)) mkdirSync(d);
   execFileSync('erlc', ['-o', dirs.a, join(here, 'smp_a.erl')]);
   execFileSync('erlc', ['-o', dirs.b, join(here, 'smp_b.erl')]);
   execFileSync('erlc', ['-o', dirs.v1, join(here, 'v1', 'smp_c.erl')]);
   execFileSync('erlc', ['-o', dirs.v2, join(here, 'v2', 'smp_c.erl')]);
   execFileSync('erlc', ['-o', dirs.late, join(here, 'smp_late.erl')]);
+  execFileSync('erlc', ['-o', dirs.d, join(here, 'smp_d.erl')]);
   return dirs;
 }
 
@@ -91,6 +92,21 @@ describe('VM contexts sharing one memory', () => {
     expect(one.vm.modules.old(smpC)!.version).toBe(v1.version);
     expect(one.vm.modules.get(smpC)!.version).toBe(two.vm.modules.get(smpC)!.version);
     expect(one.vm.modules.get(smpC)!.version).not.toBe(v1.version);
+  });
+
+  it('a module deleted in one context is old code in the other, and is loaded again on its next call', () => {
+    const one = context({ codePath: [dirs.v1, dirs.d] });
+    const two = context({ attach: one.vm.mem.buffer, codePath: [dirs.d] });
+    const v1 = one.vm.load(readFileSync(join(dirs.v1, 'smp_c.beam')));
+    const [deleted, again] = erl([dirs.v1, dirs.d], 'code:ensure_loaded(smp_c), smp_d:delete(), smp_d:after_delete()').split(/(?<=\n)/);
+    expect(two.run('smp_d', 'delete')).toBe(deleted);
+    const smpC = one.vm.atoms.intern('smp_c');
+    expect(one.vm.modules.get(smpC)).toBeUndefined();
+    expect(one.vm.modules.old(smpC)!.version).toBe(v1.version);
+    // smp_c is on the first context's code path only: its call loads it again, and the other context sees it.
+    expect(one.run('smp_d', 'after_delete')).toBe(again);
+    expect(two.run('smp_d', 'after_delete')).toBe(again);
+    expect(two.vm.modules.get(smpC)).toBeDefined();
   });
 
   it('a process calls code another context loaded while it ran, beyond the memory its thread had seen', () => {
