@@ -5,6 +5,7 @@
 import './atomics.js';
 import './beamjs_io.js';
 import './beamjs_kernel.js';
+import './code_loading.js';
 import './binary.js';
 import './direct_mode.js';
 import './erlang_arith.js';

@@ -620,7 +620,15 @@ export function handleException(vm: VM, p: Process, x: Int32Array, e: unknown, i
 export function coldInstruction(vm: VM, p: Process, regs: Registers, m: Int32Array, pc: number, op: number, fail: FailInfo): number {
   if (TRACE_COLD) process.stderr.write(`cold ${op} at ${vm.describeAddress(pc)}\n`);
   const handler = colds[op];
-  if (handler === undefined) throw new Error(`no handler for opcode ${op} at ${pc}`);
+  if (handler === undefined) {
+    // Code another thread loaded after this one's views were made (a call through an export entry):
+    // refresh them and run the instruction (the loop reloads its view).
+    if (pc >= m.length) {
+      vm.mem.refresh();
+      if (pc < vm.mem.i32.length) return pc;
+    }
+    throw new Error(`no handler for opcode ${op} at ${pc}`);
+  }
   return handler(vm, p, regs, m, pc, fail);
 }
 

@@ -180,10 +180,40 @@ export class Memory {
     return 0;
   }
 
-  /** Takes `words` fresh words (the first is the size word); grows the buffer when needed. Lock held. */
+  /**
+   * Allocates a block above every block handed out so far (from the bump
+   * pointer, never a free list). Code is allocated so, after the module's
+   * other blocks: a thread whose views hold an instruction of it then holds
+   * every block that code refers to.
+   */
+  allocAbove(words: number): number {
+    if (!(words > 0)) throw new RangeError(`bad allocation size ${words}`);
+    this.lock(Slot.AllocLock);
+    try {
+      if (this.i32[Slot.ByteSize] !== (this.viewBytes | 0)) this.refresh();
+      const block = this.bump(1 + words);
+      this.i32[block - 1] = words;
+      const allocated = (this.i32[Slot.AllocatedWords]! += words);
+      if (allocated > this.i32[Slot.PeakAllocatedWords]!) this.i32[Slot.PeakAllocatedWords] = allocated;
+      return block;
+    } finally {
+      this.unlock(Slot.AllocLock);
+    }
+  }
+
+  /**
+   * Takes `words` fresh words (the first is the size word); grows the buffer
+   * when needed. A block never straddles a size the buffer has had (it
+   * starts at the old end instead), so a thread's views, whatever size they
+   * were made at, hold all of a block or none of it. Lock held.
+   */
   private bump(words: number): number {
-    const top = this.i32[Slot.BumpTop]!;
-    const end = top + words;
+    let top = this.i32[Slot.BumpTop]!;
+    let end = top + words;
+    if (end * 4 > this.buffer.byteLength) {
+      top = Math.max(top, Math.floor(this.buffer.byteLength / 4) - 1); // the size word may be the old end's last word
+      end = top + words;
+    }
     if (end > MAX_WORD_INDEX || end * 4 > this.buffer.maxByteLength) throw new OutOfMemoryError(words);
     if (end * 4 > this.buffer.byteLength) this.grow(end * 4);
     this.i32[Slot.BumpTop] = end;

@@ -299,6 +299,29 @@ export class VM {
     return false;
   }
 
+  /**
+   * erlang:delete_module/1: the current code becomes old and the module's
+   * exports stop pointing at it (a later call loads it again, as the
+   * error_handler would). False when it still has old code (badarg),
+   * undefined when it is not loaded.
+   */
+  deleteModule(module: Term): boolean | undefined {
+    this.mem.lock(Slot.CodeLock);
+    try {
+      if (this.modules.old(module) !== undefined) return false;
+      const m = this.modules.get(module);
+      if (m === undefined) return undefined;
+      for (const e of this.exports.entriesOf(module)) {
+        const at = this.exports.address(e);
+        if (at >= m.code && at < m.codeEnd) this.exports.setAddress(e, 0); // not the BIF stubs of module erlang
+      }
+      this.modules.retire(module);
+      return true;
+    } finally {
+      this.mem.unlock(Slot.CodeLock);
+    }
+  }
+
   // ---------------------------------------------------------------- processes
 
   /** A new process that will call M:F(Args...). */

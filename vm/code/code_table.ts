@@ -372,6 +372,16 @@ export class ModuleTable {
     Atomics.add(w, Slot.CodeGeneration, 1);
   }
 
+  /** Makes a module's current code old (erlang:delete_module/1). The caller holds Slot.CodeLock. */
+  retire(name: Term): void {
+    const rec = this.record(name);
+    if (rec === 0) return;
+    const w = this.mem.i32;
+    Atomics.store(w, rec + ModWord.Old, w[rec + ModWord.Current]!);
+    Atomics.store(w, rec + ModWord.Current, 0);
+    Atomics.add(w, Slot.CodeGeneration, 1);
+  }
+
   /** The registry record of a module, 0 if it was never loaded. Lock-free. */
   private record(name: Term): number {
     const w = this.mem.i32;

@@ -206,18 +206,19 @@ function startsFunction(instrs: readonly GenericInstr[], j: number): boolean {
  * the bytes and never mutated by loading, so the VMs of one Node process
  * (every VM starts the kernel's modules) parse each .beam once.
  */
-const parsedCache = new Map<string, { file: BeamFile; instrs: GenericInstr[] }>();
+const parsedCache = new Map<string, { file: BeamFile; instrs?: GenericInstr[] }>();
 
-function parseCached(bytes: Uint8Array): { file: BeamFile; instrs: GenericInstr[] } {
+/** The parsed file, and its decoded instructions when `decode` (attaching needs only the file). */
+function parseCached(bytes: Uint8Array, decode: boolean): { file: BeamFile; instrs: GenericInstr[] } {
   const key = `${bytes.length}:${createHash('sha1').update(bytes).digest('base64')}`;
   let hit = parsedCache.get(key);
   if (hit === undefined) {
-    const file = parseBeam(bytes);
-    hit = { file, instrs: decodeCode(file) };
+    hit = { file: parseBeam(bytes) };
     if (parsedCache.size > 2000) parsedCache.clear();
     parsedCache.set(key, hit);
   }
-  return hit;
+  if (decode) hit.instrs ??= decodeCode(hit.file);
+  return { file: hit.file, instrs: hit.instrs ?? [] };
 }
 
 /**
@@ -225,7 +226,7 @@ function parseCached(bytes: Uint8Array): { file: BeamFile; instrs: GenericInstr[
  * code:load_binary does) and returns it. The caller holds Slot.CodeLock.
  */
 export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
-  const { file, instrs } = parseCached(bytes);
+  const { file, instrs } = parseCached(bytes, true);
   const mem = vm.mem;
   const atomTerms = file.atoms.map((a) => vm.atoms.intern(a));
   const moduleAtom = atomTerms[0]!;
@@ -325,7 +326,8 @@ export function loadModule(vm: VM, bytes: Uint8Array): LoadedModule {
 
   // Relocate: code goes into its own block of shared memory.
   const codeWords = em.code.length;
-  const base = mem.alloc(Math.max(codeWords, 1));
+  // Above the module's other blocks (Memory.allocAbove): views that hold its code hold what the code refers to.
+  const base = mem.allocAbove(Math.max(codeWords, 1));
   mem.refresh();
   const resolve = (label: number): number => {
     const at = em.labels.get(label);
@@ -418,7 +420,7 @@ export function attachModule(vm: VM, version: number): LoadedModule {
   const w = mem.i32;
   const word = (k: VersionWord): number => w[version + k]!;
   const bytesAt = word(VersionWord.Bytes) * 4;
-  const file = parseBeam(mem.u8.slice(bytesAt, bytesAt + word(VersionWord.ByteLength)));
+  const { file } = parseCached(mem.u8.slice(bytesAt, bytesAt + word(VersionWord.ByteLength)), false);
   const rows = <R>(block: number, width: number, row: (at: number) => R): R[] =>
     Array.from({ length: w[block]! }, (_, k) => row(block + 1 + k * width));
   const lines = word(VersionWord.Lines);

@@ -1,7 +1,7 @@
 %% Code loaded by one VM context and run by others (smp.test.ts): funs,
 %% try/catch, binary construction, a hot loop (JIT), an undefined function.
 -module(smp_a).
--export([main/0, loop/2, id/1]).
+-export([main/0, loop/2, id/1, late/0]).
 
 main() ->
     Adder = fun(X) -> X + 10 end,
@@ -27,3 +27,7 @@ loop(0, Acc) -> Acc;
 loop(N, Acc) -> loop(N - 1, Acc + N rem 7).
 
 id(X) -> X.
+
+%% Calls smp_late:hello/0 until some context has loaded it.
+late() ->
+    try smp_late:hello() catch error:undef -> late() end.
