@@ -79,8 +79,8 @@ export class GcState {
     }
     this.at = Atomics.load(w, Slot.GcState);
     this.w = w;
-    this.f64 = new Float64Array(mem.buffer, 0, mem.buffer.byteLength >>> 3);
-    this.i64 = new BigInt64Array(mem.buffer, 0, mem.buffer.byteLength >>> 3);
+    this.f64 = new Float64Array(mem.buffer, 0, Math.floor(mem.buffer.byteLength / 8));
+    this.i64 = new BigInt64Array(mem.buffer, 0, Math.floor(mem.buffer.byteLength / 8));
   }
 
   /** System-wide defaults for new processes (erlang:system_flag/2). */
