@@ -22,7 +22,8 @@ import { GcKind } from '../gc/collect.js';
 import { GcState, collectProcess } from '../gc/policy.js';
 import { copyTerm, sizeOfTerm } from '../gc/copy.js';
 import { Msg, Pcb } from '../scheduler/layout.js';
-import { RunQueue } from '../scheduler/run_queue.js';
+import type { RunQueue } from '../scheduler/run_queue.js';
+import { Schedulers } from '../scheduler/schedulers.js';
 import { TimerHeap } from '../scheduler/timers.js';
 import { inboxEmpty, MessageBuilder, pushInbox, queueLength } from './mailbox.js';
 import { functionAt, CatchTable, ExportTable, FunTable, ModuleTable, type LoadedModule } from './code/code_table.js';
@@ -99,6 +100,10 @@ export class VM {
   readonly codePath: string[];
   readonly processes = new Map<number, Process>();
   readonly registered = new Map<Term, Process>();
+  /** The schedulers' shared state (one scheduler until the worker threads run the VM). */
+  readonly schedulers: Schedulers;
+  /** The scheduler this thread runs: its processes have this Pcb.Owner. */
+  readonly schedulerIndex = 0;
   /** This thread's run queue (shared memory: other threads wake processes into it). */
   readonly runQueue: RunQueue;
   /** Receive timeouts and erlang timers, earliest first. */
@@ -131,7 +136,8 @@ export class VM {
     this.mem = Memory.create(options.memory);
     this.atoms = AtomTable.format(this.mem);
     this.exports = new ExportTable(this.mem);
-    this.runQueue = RunQueue.create(this.mem);
+    this.schedulers = Schedulers.format(this.mem, 1);
+    this.runQueue = this.schedulers.queues[this.schedulerIndex]!;
     this.messageBuilder = new MessageBuilder(this.mem, this.atoms);
     this.slice = options.slice ?? 4000;
     this.gcStress = options.gcStress ?? process.env.BEAMJS_GC_STRESS === '1';
@@ -232,6 +238,7 @@ export class VM {
     }
     p.pc = addr;
     this.processes.set(pidData(pid), p);
+    this.schedulers.adopt(p.pcb, this.schedulerIndex);
     this.runQueue.enqueue(p.pcb);
     return p;
   }
@@ -302,11 +309,9 @@ export class VM {
     this.wake(target.pcb);
   }
 
-  /** Makes a waiting process runnable; only the caller whose compareExchange wins enqueues it. */
+  /** Makes a waiting process runnable on its owner's queue; only the caller whose compareExchange wins enqueues it. */
   private wake(pcb: number): void {
-    if (Atomics.compareExchange(this.mem.i32, pcb + Pcb.Status, ProcessStatus.Waiting, ProcessStatus.Runnable) === ProcessStatus.Waiting) {
-      this.runQueue.enqueue(pcb);
-    }
+    this.schedulers.wake(pcb);
   }
 
   /** A new reference (make_ref/0) built on p's heap. */
@@ -432,7 +437,12 @@ export class VM {
       p.hibernated = false;
       p.status = ProcessStatus.Running;
       this.current = p;
+      const s = this.schedulers;
+      s.running(this.schedulerIndex, true);
+      const t0 = performance.now();
       const r = run(this, p, this.regs, this.slice);
+      s.addActive(this.schedulerIndex, performance.now() - t0);
+      s.running(this.schedulerIndex, false);
       this.current = undefined;
       if (p.pendingExit !== undefined && r !== RunResult.Exit) {
         // An exit signal it sent itself (exit(self(), R), a link to itself...): it ends now.
@@ -587,7 +597,7 @@ export class VM {
     p.pendingExit = undefined;
     p.exitReason = reason;
     p.exitClass = NIL;
-    if (p.status === ProcessStatus.Runnable) this.runQueue.remove(p.pcb);
+    if (p.status === ProcessStatus.Runnable) this.schedulers.remove(p.pcb);
     this.exit(p);
   }
 
@@ -604,6 +614,7 @@ export class VM {
 
   private exit(p: Process): void {
     p.status = ProcessStatus.Exited;
+    this.schedulers.exited();
     const reason = p.exitReason;
     const normal = reason === commonAtom('normal');
     if (TRACE.exits) this.writeStderr(`beamjs: ${displayText(this, p.pid)} exited: ${displayText(this, reason)}\n`);
