@@ -74,8 +74,10 @@ export const enum Slot {
   HaltStatus = 96,
   /** Schedulers: schedulers online (system_info(schedulers_online)). */
   SchedulersOnline = 97,
-  /** Schedulers: word index of the Float64 statistics (active milliseconds per scheduler, 8-byte aligned). */
+  /** Schedulers: word index of the Float64 statistics (scheduler/schedulers.ts, 8-byte aligned). */
   SchedulerTimes = 98,
+  /** Schedulers: enables of erlang:system_flag(scheduler_wall_time, true) still in force. */
+  WallTimeEnables = 99,
 }
 
 export const HEADER_WORDS = 128;

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
 import { notifyMonitors } from '../bifs/erlang_process.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
+import { schedulerStatsExit } from '../bifs/scheduler_stats.js';
 import { etsOwnerExited } from '../bifs/ets.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
 import { GcKind } from '../gc/collect.js';
@@ -440,8 +441,10 @@ export class VM {
       const s = this.schedulers;
       s.running(this.schedulerIndex, true);
       const t0 = performance.now();
+      const reds = p.reductions;
       const r = run(this, p, this.regs, this.slice);
       s.addActive(this.schedulerIndex, performance.now() - t0);
+      s.addReductions(this.schedulerIndex, p.reductions - reds);
       s.running(this.schedulerIndex, false);
       this.current = undefined;
       if (p.pendingExit !== undefined && r !== RunResult.Exit) {
@@ -633,6 +636,7 @@ export class VM {
     }
     notifyMonitors(p);
     releaseSuspensions(p);
+    schedulerStatsExit(p);
     // Timers addressed to this pid are cancelled with it (those to a name are not).
     for (const [id, t] of this.timers) if (t.dest === p.pid) this.timers.delete(id);
     this.onProcessExit?.(p);
