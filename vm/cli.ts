@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { parseBeam, disasmErlang, disasmListing, BeamFormatError, DisasmError } from './index.js';
 import { VM } from './vm.js';
+import { schedulerOption } from '../scheduler/options.js';
 import { ProcessStatus } from './process.js';
 import { displayText } from './term/display.js';
 import { mkList, mkString } from './term/make.js';
@@ -59,6 +60,8 @@ program
 function runCommand(argv: string[]): number {
   const codePath: string[] = [];
   const rest: string[] = [];
+  // Worker schedulers (0: inline on this thread). Only the inline one runs the VM until the integration of issue 6.
+  let schedulers = schedulerOption(undefined, 'cores');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (rest.length === 0 && (a === '-pa' || a === '--pa')) {
@@ -66,13 +69,15 @@ function runCommand(argv: string[]): number {
       if (dir === undefined) fail('-pa needs a directory');
       codePath.push(dir);
     } else if (rest.length === 0 && a === '--schedulers') {
-      // Only the inline scheduler exists (issue 6 brings worker threads): 0 and 1 both mean it.
       const n = argv[++i];
-      if (n !== '0' && n !== '1') {
-        fail(`--schedulers ${n ?? ''}: only 0 or 1 (one scheduler on the main thread) until the SMP schedulers exist`);
+      try {
+        schedulers = schedulerOption(n ?? '', 'cores');
+      } catch (e) {
+        fail(`--schedulers ${n ?? ''}: ${(e as RangeError).message.replace(/^schedulers: [^:]*: /, '')}`);
       }
     } else rest.push(a);
   }
+  void schedulers;
   let [module, fun, ...args] = rest;
   if (module === undefined) fail('run: which module? (beamjs run [-pa DIR]... MODULE [FUNCTION [ARG...]])');
   let beamBytes: Uint8Array | undefined;
