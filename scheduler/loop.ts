@@ -19,7 +19,8 @@
  * processes move too: a wake queues them here, and they leave from the
  * queue. A scheduler whose queue ran dry
  * marks itself idle and steals queued processes the `stealable` hook
- * accepts (those whose state is already all in shared memory).
+ * accepts (those whose state is already all in shared memory); a busy one
+ * with work queued wakes a parked one now and then so that it steals.
  */
 import { StopReason, type Schedulers } from './schedulers.js';
 
@@ -86,6 +87,10 @@ export function runScheduler(s: Schedulers, index: number, hooks: SchedulerHooks
         s.handOver(pcb, index, to);
         continue;
       }
+    } else if (stealable !== undefined && queue.length > 0 && slices % BALANCE_EVERY === 0) {
+      // Work waits here while a scheduler sleeps: wake it to steal (it parks again if nothing qualifies).
+      const thief = s.idleScheduler(index);
+      if (thief >= 0 && s.parked(thief)) s.unpark(thief);
     }
     s.running(index, true);
     const t0 = performance.now();

@@ -36,6 +36,8 @@ interface Setup {
   procs: ProcSpec[];
   /** The scheduler each process starts on (default 0: everything starts on one). */
   owner?: (n: number) => number;
+  /** Processes start waiting (for a message) rather than runnable. */
+  waiting?: boolean;
 }
 
 function setup(o: Setup) {
@@ -45,7 +47,8 @@ function setup(o: Setup) {
   const pcbs = o.procs.map((_, n) => makeProc(mem, world, n));
   o.procs.forEach((spec, n) => configure(mem, pcbs[n]!, { ...spec, peer: spec.peer === undefined ? 0 : pcbs[spec.peer] }));
   for (const [n, pcb] of pcbs.entries()) s.adopt(pcb, o.owner?.(n) ?? 0);
-  for (const pcb of pcbs) s.enqueue(pcb);
+  if (o.waiting) for (const pcb of pcbs) mem.i32[pcb + Pcb.Status] = 2;
+  else for (const pcb of pcbs) s.enqueue(pcb);
   return { mem, s, world, pcbs };
 }
 
@@ -129,6 +132,27 @@ describe('schedulers on worker threads', () => {
     expect(mem.i32[world + World.Migrations]).toBe(0);
     // Stolen processes moved: some slices ran on another scheduler than the one before.
     expect(sum(pcbs.map((p) => data(mem, p, D.Moves)))).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('a parked scheduler is woken to steal when work piles up on another', async () => {
+    // Forty processes wait on scheduler 0 for a message from the test, then stay busy; both schedulers
+    // have parked by then, and only a wake from the busy one lets the other steal.
+    const procs: ProcSpec[] = [{ receiveQuota: 40 * 500, batch: 0 }];
+    for (let i = 0; i < 40; i++) procs.push({ peer: 0, sendQuota: 500, batch: 5, receiveQuota: 1, startAfter: 1 });
+    const { mem, s, world, pcbs } = setup({ threads: 2, steal: true, work: 20_000, procs, waiting: true });
+    const pool = SchedulerPool.start(s, { runner, workerFile, data: world });
+    for (let t = 0; t < 500 && !(s.parked(0) && s.parked(1)); t++) await new Promise((r) => setTimeout(r, 10));
+    expect(s.parked(0) && s.parked(1)).toBe(true);
+    for (const pcb of pcbs.slice(1)) {
+      Atomics.add(mem.i32, pcb + Pcb.Words + D.Pending, 1);
+      s.wake(pcb);
+    }
+    const result = await pool.done;
+    expect(result.reason).toBe(StopReason.Done);
+    expect(mem.i32[world + World.Violations]).toBe(0);
+    expect(data(mem, pcbs[0]!, D.Received)).toBe(40 * 500);
+    expect(s.counter(1, Sched.Stolen)).toBeGreaterThan(0);
+    expect(s.counter(1, Sched.Slices)).toBeGreaterThan(0);
   }, 30_000);
 
   it('parked schedulers sleep until their timers, then wake; idle threads use no CPU', async () => {

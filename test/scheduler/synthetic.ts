@@ -59,7 +59,9 @@ export const enum D {
   Moves = 12,
   /** 1: sends its first message before receiving anything. */
   Initiator = 13,
-  Words = 14,
+  /** Messages to receive before it starts sending in batches. */
+  StartAfter = 14,
+  Words = 15,
 }
 
 export interface ProcSpec {
@@ -70,6 +72,7 @@ export interface ProcSpec {
   sleeps?: number;
   sleepMs?: number;
   initiator?: boolean;
+  startAfter?: number;
   priority?: number;
 }
 
@@ -103,6 +106,7 @@ export function configure(mem: Memory, pcb: number, spec: ProcSpec): void {
   w[d + D.Sleeps] = spec.sleeps ?? 0;
   w[d + D.SleepMs] = spec.sleepMs ?? 0;
   w[d + D.Initiator] = spec.initiator ? 1 : 0;
+  w[d + D.StartAfter] = spec.startAfter ?? 0;
   w[pcb + Pcb.Priority] = spec.priority ?? 2;
 }
 
@@ -144,13 +148,14 @@ export function createHooks(ctx: RunnerContext): RunnerHooks {
     const got = Atomics.exchange(w, d + D.Pending, 0);
     w[d + D.Received]! += got;
     let toSend = w[d + D.Initiator] === 1 && w[d + D.Sent] === 0 ? 1 : 0;
-    toSend += w[d + D.Batch] === 0 ? got : Math.min(w[d + D.Batch]!, quota);
+    const started = w[d + D.Received]! >= w[d + D.StartAfter]!;
+    toSend += w[d + D.Batch] === 0 ? got : started ? Math.min(w[d + D.Batch]!, quota) : 0;
     toSend = Math.min(toSend, quota - w[d + D.Sent]!);
     for (let i = 0; i < toSend; i++) send(s, w, world, peer);
     w[d + D.Sent]! += toSend;
 
     let result: SliceResult;
-    const sendsLeft = w[d + D.Batch] !== 0 && w[d + D.Sent]! < quota;
+    const sendsLeft = w[d + D.Batch] !== 0 && started && w[d + D.Sent]! < quota;
     if (w[d + D.Sent] === quota && w[d + D.Received]! >= w[d + D.ReceiveQuota]! && w[d + D.Sleeps] === 0) {
       result = SliceResult.Exit;
     } else if (sendsLeft) result = SliceResult.Yield;
