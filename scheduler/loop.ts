@@ -36,7 +36,11 @@ export const enum SliceResult {
 export interface SchedulerHooks {
   /** Runs one slice of a process this scheduler owns. */
   runSlice(pcb: number): SliceResult;
-  /** Fires this scheduler's due timers; returns milliseconds until its next deadline (Infinity: none). */
+  /**
+   * Fires this scheduler's due timers; returns milliseconds until its next
+   * deadline (Infinity: none). Called after every slice, so it must be cheap
+   * when nothing is due.
+   */
   timers?(): number;
   /**
    * Moves the process's per-thread state into shared memory before it goes
@@ -100,7 +104,7 @@ export function runScheduler(s: Schedulers, index: number, hooks: SchedulerHooks
     slices++;
     if (r === SliceResult.Yield) queue.enqueue(pcb);
     else if (r === SliceResult.Exit) s.exited();
-    if ((slices & 63) === 0) timers();
+    timers();
   }
   if (idle) s.setIdle(index, false);
   return { slices };

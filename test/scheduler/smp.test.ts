@@ -187,6 +187,16 @@ describe('schedulers on worker threads', () => {
     expect(s.counter(0, Sched.Slices)).toBe(0);
   }, 30_000);
 
+  it('a scheduler thread that throws stops the others, and the pool reports its error', async () => {
+    const procs: ProcSpec[] = [];
+    for (let i = 0; i < 16; i++) procs.push({ peer: (i + 1) % 16, sendQuota: 2 ** 30, batch: 1 });
+    const { mem, s, world } = setup({ threads: 2, migrate: true, procs, owner: (n) => n % 2 });
+    // Process 5 (on scheduler 1) throws in its first slice.
+    mem.i32[world + World.Fail] = 6;
+    await expect(SchedulerPool.start(s, { runner, workerFile, data: world }).done).rejects.toThrow(/synthetic failure in process 5/);
+    expect(s.stopReason).toBe(StopReason.Halt);
+  }, 30_000);
+
   it('halt stops every scheduler while processes still run', async () => {
     // Processes that never finish: each sends to the next for ever (quota far beyond the test).
     const procs: ProcSpec[] = [];

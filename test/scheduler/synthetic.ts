@@ -32,7 +32,9 @@ export const enum World {
   Migrate = 6,
   /** Busy-loop iterations per slice (simulated work). */
   Work = 7,
-  Words = 8,
+  /** 1 + the process number whose first slice throws (a beamjs bug in a scheduler thread). */
+  Fail = 8,
+  Words = 9,
 }
 
 /** A process's words after its Pcb words. */
@@ -133,6 +135,7 @@ export function createHooks(ctx: RunnerContext): RunnerHooks {
 
   const runSlice = (pcb: number): SliceResult => {
     const d = pcb + Pcb.Words;
+    if (w[world + World.Fail] === w[pcb + Pcb.Pid]) throw new Error(`synthetic failure in process ${w[pcb + Pcb.Pid]! - 1}`);
     if (Atomics.compareExchange(w, pcb + Pcb.Status, RUNNABLE, RUNNING) !== RUNNABLE) violation();
     if (Atomics.exchange(w, d + D.Running, 1) !== 0) violation();
     if (s.ownerOf(pcb) !== index) violation();
