@@ -68,7 +68,7 @@ export const enum Slot {
   IdleCount = 93,
   /** Schedulers: processes alive (spawned and not yet exited); the last exit stops the schedulers. */
   LiveProcesses = 94,
-  /** Schedulers: 0 while running; 1 stop (all processes gone); 2 halt (status in HaltStatus). */
+  /** Schedulers: 0 while running; 1 stop (all processes gone); 2 halt (status in HaltStatus); 3 while a stop is published. */
   Stop = 95,
   /** Schedulers: the erlang:halt/1 status when Stop is 2. */
   HaltStatus = 96,

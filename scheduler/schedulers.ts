@@ -50,6 +50,8 @@ export const enum StopReason {
   Done = 1,
   /** erlang:halt/1 (status in Slot.HaltStatus). */
   Halt = 2,
+  /** A stop is being published (its reason follows). */
+  Stopping = 3,
 }
 
 export class Schedulers {
@@ -258,8 +260,10 @@ export class Schedulers {
   /** Stops every scheduler: each finishes its slice and leaves its loop. The first reason sticks. */
   stop(reason: StopReason.Done | StopReason.Halt, haltStatus = 0): void {
     const w = this.mem.i32;
+    // Claimed first, so that the status stored is the winner's.
+    if (Atomics.compareExchange(w, Slot.Stop, StopReason.Running, StopReason.Stopping) !== StopReason.Running) return;
     if (reason === StopReason.Halt) Atomics.store(w, Slot.HaltStatus, haltStatus);
-    if (Atomics.compareExchange(w, Slot.Stop, StopReason.Running, reason) !== StopReason.Running) return;
+    Atomics.store(w, Slot.Stop, reason);
     for (let i = 0; i < this.count; i++) {
       Atomics.store(w, this.record(i) + Sched.Sleep, 0);
       Atomics.notify(w, this.record(i) + Sched.Sleep);
