@@ -474,7 +474,8 @@ export class VM {
 
   /** Queues a runnable process that is not in a run queue (resume_process). */
   makeRunnable(p: Process): void {
-    if (p.status === ProcessStatus.Runnable && p !== this.current && !this.runQueue.holds(p.pcb)) this.runQueue.enqueue(p.pcb);
+    // On its owner's queue: the resumer may run on another scheduler.
+    if (p.status === ProcessStatus.Runnable && p !== this.current && !this.runQueue.holds(p.pcb)) this.schedulers.enqueue(p.pcb);
   }
 
   /**
