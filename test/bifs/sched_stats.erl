@@ -26,6 +26,8 @@ start() ->
     lists:foldl(fun(X, A) -> X + A end, 0, lists:seq(1, 10000)),
     {R2, Since} = statistics(reductions),
     io:format("reductions: ~p ~p~n", [R2 > R1, Since >= 0 andalso Since =< R2]),
+    {reductions, Own} = process_info(self(), reductions),
+    io:format("own reductions: ~p~n", [Own > 10000 andalso Own =< R2]),
     {E1, E2} = statistics(exact_reductions),
     io:format("exact_reductions: ~p~n", [is_integer(E1) andalso is_integer(E2)]),
     {W1, W2} = statistics(wall_clock),
