@@ -185,6 +185,7 @@ export const enum RunQ {
  *   GivenAway processes it handed to another scheduler (migrate at a slice boundary)
  *   Taken     processes it received from another (handed over or stolen)
  *   Stolen    processes it stole from another's queue
+ *   Parks     times it went to sleep (Atomics.wait)
  */
 export const enum Sched {
   RunQueue = 0,
@@ -194,5 +195,6 @@ export const enum Sched {
   GivenAway = 14,
   Taken = 15,
   Stolen = 16,
+  Parks = 17,
   Words = 20,
 }

@@ -165,6 +165,7 @@ export class Schedulers {
     Atomics.store(w, sleep, 1);
     // The second look: an enqueue before the store is seen here, one after it sees the 1.
     if (this.queues[i]!.length === 0 && this.stopReason === StopReason.Running) {
+      Atomics.add(w, this.record(i) + Sched.Parks, 1);
       Atomics.wait(w, sleep, 1, timeoutMs === Infinity ? undefined : Math.max(0, timeoutMs));
     }
     Atomics.store(w, sleep, 0);

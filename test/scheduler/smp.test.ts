@@ -55,7 +55,11 @@ function setup(o: Setup) {
 async function runPool(s: Schedulers, world: number) {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const result = await SchedulerPool.start(s, { runner, workerFile, data: world }).done;
+  const pool = SchedulerPool.start(s, { runner, workerFile, data: world });
+  // A lost wake-up leaves processes waiting for ever: halt then, so the test fails (reason Halt) and the threads end.
+  const watchdog = setTimeout(() => void pool.halt(99), 20_000);
+  const result = await pool.done;
+  clearTimeout(watchdog);
   const used = process.cpuUsage(cpu);
   return { result, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
 }
@@ -104,6 +108,20 @@ describe('schedulers on worker threads', () => {
       for (let i = 0; i < threads; i++) expect(s.queues[i]!.length).toBe(0);
     }, 30_000);
   }
+
+  it('2 threads: pairs split across the schedulers park and wake each other without losing a wake-up', async () => {
+    // Each message crosses threads to a scheduler that has often just parked; a lost wake-up would
+    // leave a pair waiting for ever (the test would time out).
+    const pairs = 4;
+    const rounds = 25_000;
+    const { mem, s, world, pcbs } = setup({ threads: 2, procs: pingPong(pairs, rounds), owner: (n) => n % 2 });
+    const { result } = await runPool(s, world);
+    expect(result.reason).toBe(StopReason.Done);
+    expect(mem.i32[world + World.Violations]).toBe(0);
+    for (const pcb of pcbs) expect(data(mem, pcb, D.Received)).toBe(rounds);
+    for (const pcb of pcbs) expect(data(mem, pcb, D.Moves)).toBe(0);
+    expect(Math.min(...counters(s, Sched.Parks))).toBeGreaterThan(1000);
+  }, 30_000);
 
   it('4 threads: fifty senders to one receiver, every message counted once', async () => {
     const senders = 50;
