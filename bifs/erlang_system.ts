@@ -14,7 +14,7 @@
 import { gcSystemFlag } from './erlang_gc.js';
 import { schedulerSystemFlag } from './scheduler_stats.js';
 import { writeSync } from 'node:fs';
-import { availableParallelism, platform, release } from 'node:os';
+import { availableParallelism, cpus, platform, release } from 'node:os';
 import { defineBifs } from './registry.js';
 import { listArg, stringArg } from './erlang_util.js';
 import type { Process } from '../vm/process.js';
@@ -190,8 +190,11 @@ function systemInfo(p: Process, item: Term): Term {
     case 'dirty_io_schedulers':
       return n(c.dirtyIoSchedulers);
     case 'logical_processors':
-    case 'logical_processors_available':
     case 'logical_processors_online':
+      // The machine's processors; os.cpus() is empty where /proc is not readable.
+      return n(cpus().length || availableParallelism());
+    case 'logical_processors_available':
+      // Those this process may run on (its CPU affinity).
       return n(availableParallelism());
     case 'thread_pool_size':
       return n(1);
