@@ -107,6 +107,8 @@ export class Schedulers {
 
   /** The scheduler a process belongs to. */
   ownerOf(pcb: number): number {
+    // The control block may lie in memory another thread added: refresh first (cheap when nothing grew).
+    this.mem.refresh();
     return Atomics.load(this.mem.i32, pcb + Pcb.Owner);
   }
 
@@ -137,6 +139,7 @@ export class Schedulers {
    * (Waiting -> Runnable) wins enqueues it, so it is queued exactly once.
    */
   wake(pcb: number): boolean {
+    this.mem.refresh();
     if (Atomics.compareExchange(this.mem.i32, pcb + Pcb.Status, WAITING, RUNNABLE) !== WAITING) return false;
     this.enqueue(pcb);
     return true;

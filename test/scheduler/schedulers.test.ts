@@ -72,3 +72,29 @@ it('parks until its timeout, or not at all when work is queued or the schedulers
   expect(s.stopReason).toBe(StopReason.Done);
   expect(s.haltStatus).toBe(0);
 });
+
+it('follows control blocks into memory another thread added after this one built its views', () => {
+  // Two Memory objects over one buffer stand for two threads, each with its own views.
+  const mine = Memory.create({ initialBytes: 1 << 20, atomLimit: 64 });
+  const theirs = Memory.attach(mine.buffer);
+  const s = Schedulers.format(mine, 2);
+  const t = Schedulers.attach(theirs);
+  const old = mine.allocZeroed(Pcb.Words);
+  mine.i32[old + Pcb.Priority] = 2;
+  s.adopt(old, 1);
+  s.enqueue(old);
+  // The other thread grows the buffer and queues a process that lies beyond our views.
+  theirs.alloc(1 << 20);
+  const fresh = theirs.allocZeroed(Pcb.Words);
+  theirs.i32[fresh + Pcb.Priority] = 2;
+  expect(fresh).toBeGreaterThan(mine.i32.length);
+  t.adopt(fresh, 1);
+  t.enqueue(fresh);
+  expect(s.queues[1]!.dequeue()).toBe(old);
+  expect(s.queues[1]!.dequeue()).toBe(fresh);
+  expect(s.queues[1]!.dequeue()).toBe(0);
+  expect(s.ownerOf(fresh)).toBe(1);
+  mine.i32[fresh + Pcb.Status] = WAITING;
+  expect(s.wake(fresh)).toBe(true);
+  expect(t.queues[1]!.dequeue()).toBe(fresh);
+});
