@@ -221,7 +221,8 @@ describe('schedulers on worker threads', () => {
     for (let i = 0; i < 16; i++) procs.push({ peer: (i + 1) % 16, sendQuota: 2 ** 30, batch: 1 });
     const { s, world } = setup({ threads: 2, migrate: true, procs });
     const pool = SchedulerPool.start(s, { runner, workerFile, data: world });
-    await new Promise((r) => setTimeout(r, 200));
+    // Until both threads run (starting them takes a while on a loaded machine).
+    for (let t = 0; t < 1000 && !counters(s, Sched.Slices).every((n) => n > 100); t++) await new Promise((r) => setTimeout(r, 10));
     const result = await pool.halt(3);
     expect(result.reason).toBe(StopReason.Halt);
     expect(result.haltStatus).toBe(3);
