@@ -17,6 +17,7 @@ import { isMap, isTuple, listToArray, mkInt, mkList, mkTuple2, mkTuple3, tupleAr
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { heapSizeOption, serviceRequest, totalHeapWords } from '../gc/policy.js';
 import { defineBifs } from './registry.js';
+import { schedulerStatistics } from './scheduler_stats.js';
 import { mapFromArrays, mapGet } from '../vm/term/maps.js';
 
 const a = (p: Process, s: string): Term => p.atoms.intern(s);
@@ -107,8 +108,11 @@ function statistics(p: Process, what: Term): Term {
       lastRuntime = ms;
       return r;
     }
-    default:
-      throw badarg();
+    default: {
+      const t = schedulerStatistics(p, p.atoms.name(what));
+      if (t === undefined) throw badarg();
+      return t;
+    }
   }
 }
 

@@ -12,8 +12,9 @@
  * "no time warp" mode), so system_time = monotonic_time + time_offset.
  */
 import { gcSystemFlag } from './erlang_gc.js';
+import { schedulerSystemFlag } from './scheduler_stats.js';
 import { writeSync } from 'node:fs';
-import { availableParallelism, platform, release } from 'node:os';
+import { availableParallelism, cpus, platform, release } from 'node:os';
 import { defineBifs } from './registry.js';
 import { listArg, stringArg } from './erlang_util.js';
 import type { Process } from '../vm/process.js';
@@ -123,10 +124,14 @@ function nodeOf(p: Process, t: Term): Term {
 
 // ---------------------------------------------------------------- system_info
 
-/** What system_info reports about this VM; the VM sets what it knows (schedulers) at start-up. */
+/**
+ * Limits and counts system_info reports. The schedulers are not here: they
+ * are read from the VM's shared scheduler state (one scheduler until worker
+ * threads run the VM). beamjs has no dirty schedulers; it reports the real
+ * VM's default numbers of them, which no process ever runs on.
+ */
 export const systemConfig = {
-  schedulers: availableParallelism(),
-  schedulersOnline: availableParallelism(),
+  dirtyCpuSchedulers: availableParallelism(),
   processLimit: 262144,
   portLimit: 65536,
   etsLimit: 8192,
@@ -161,7 +166,7 @@ function systemInfo(p: Process, item: Term): Term {
   const a = (name: string): Term => p.atoms.intern(name);
   const n = (v: number | bigint): Term => mkInt(p, v);
   const s = (text: string): Term => mkString(p, text);
-  const sched = `${c.schedulers}:${c.schedulersOnline}`;
+  const dirty = `${c.dirtyCpuSchedulers}:${c.dirtyCpuSchedulers}`;
   switch (p.atoms.name(item)) {
     case 'wordsize':
       return n(8);
@@ -174,19 +179,22 @@ function systemInfo(p: Process, item: Term): Term {
     case 'system_architecture':
       return s(SYSTEM_ARCHITECTURE);
     case 'system_version':
-      return s(`Erlang/OTP ${OTP_RELEASE} [erts-${ERTS_VERSION}] [source] [64-bit] [smp:${sched}] [ds:${sched}:${c.dirtyIoSchedulers}] [async-threads:1]\n`);
+      return s(`Erlang/OTP ${OTP_RELEASE} [erts-${ERTS_VERSION}] [source] [64-bit] [smp:${p.vm.schedulers.count}:${p.vm.schedulers.online}] [ds:${dirty}:${c.dirtyIoSchedulers}] [async-threads:1]\n`);
     case 'schedulers':
-      return n(c.schedulers);
+      return n(p.vm.schedulers.count);
     case 'schedulers_online':
-      return n(c.schedulersOnline);
+      return n(p.vm.schedulers.online);
     case 'dirty_cpu_schedulers':
     case 'dirty_cpu_schedulers_online':
-      return n(c.schedulers);
+      return n(c.dirtyCpuSchedulers);
     case 'dirty_io_schedulers':
       return n(c.dirtyIoSchedulers);
     case 'logical_processors':
-    case 'logical_processors_available':
     case 'logical_processors_online':
+      // The machine's processors; os.cpus() is empty where /proc is not readable.
+      return n(cpus().length || availableParallelism());
+    case 'logical_processors_available':
+      // Those this process may run on (its CPU affinity).
       return n(availableParallelism());
     case 'thread_pool_size':
       return n(1);
@@ -559,8 +567,8 @@ defineBifs('erlang', 'bif', {
       if (v === undefined || v < 0) throw badarg();
       return makeSmall(8);
     }
-    const gcOld = gcSystemFlag(p, name, value!);
-    if (gcOld !== undefined) return gcOld;
+    const old = gcSystemFlag(p, name, value!) ?? schedulerSystemFlag(p, name, value!);
+    if (old !== undefined) return old;
     throw badarg();
   },
   'universaltime/0': (p) => mkDateTime(p, nowUniversal()),

@@ -85,7 +85,6 @@ import {
   unregisterTable,
 } from '../vm/ets/table.js';
 import { compileMatchSpec, fixedKeys, runMatchSpec, type MatchSpec } from '../vm/ets/match.js';
-import { systemConfig } from './erlang_system.js';
 import { defineBifs, lookupBif } from './registry.js';
 
 const a = (p: Process, name: string): Term => p.atoms.intern(name);
@@ -957,7 +956,7 @@ defineBifs('ets', 'bif', {
     const ref = p.vm.makeRef(p);
     const tabs = allTables(p.mem).map((t) => tabTerm(p, t));
     p.vm.deliver(p, mkTuple2(p, ref, mkList(p, tabs)));
-    for (let i = 1; i < systemConfig.schedulers; i++) p.vm.deliver(p, mkTuple2(p, ref, NIL));
+    for (let i = 1; i < p.vm.schedulers.count; i++) p.vm.deliver(p, mkTuple2(p, ref, NIL));
     return ref;
   },
 });

@@ -117,14 +117,16 @@ export const enum Slot {
   IdleCount = 93,
   /** Schedulers: processes alive (spawned and not yet exited); the last exit stops the schedulers. */
   LiveProcesses = 94,
-  /** Schedulers: 0 while running; 1 stop (all processes gone); 2 halt (status in HaltStatus). */
+  /** Schedulers: 0 while running; 1 stop (all processes gone); 2 halt (status in HaltStatus); 3 while a stop is published. */
   Stop = 95,
   /** Schedulers: the erlang:halt/1 status when Stop is 2. */
   HaltStatus = 96,
   /** Schedulers: schedulers online (system_info(schedulers_online)). */
   SchedulersOnline = 97,
-  /** Schedulers: word index of the Float64 statistics (active milliseconds per scheduler, 8-byte aligned). */
+  /** Schedulers: word index of the Float64 statistics (scheduler/schedulers.ts, 8-byte aligned). */
   SchedulerTimes = 98,
+  /** Schedulers: enables of erlang:system_flag(scheduler_wall_time, true) still in force. */
+  WallTimeEnables = 99,
 
   /** The entry process of `beamjs run` (a pid), so whichever scheduler runs it knows it (vm/vm.ts). */
   MainPid = 110,
@@ -282,6 +284,7 @@ export const enum RunQ {
  *   GivenAway processes it handed to another scheduler (migrate at a slice boundary)
  *   Taken     processes it received from another (handed over or stolen)
  *   Stolen    processes it stole from another's queue
+ *   Parks     times it went to sleep (Atomics.wait)
  */
 export const enum Sched {
   RunQueue = 0,
@@ -291,7 +294,8 @@ export const enum Sched {
   GivenAway = 14,
   Taken = 15,
   Stolen = 16,
+  Parks = 17,
   /** 1 from before the scheduler looks at its queue until it finds it empty: a process it took is never unseen (Schedulers.allIdle). */
-  Busy = 17,
+  Busy = 18,
   Words = 20,
 }

@@ -19,7 +19,8 @@
  * processes move too: a wake queues them here, and they leave from the
  * queue. A scheduler whose queue ran dry
  * marks itself idle and steals queued processes the `stealable` hook
- * accepts (those whose state is already all in shared memory).
+ * accepts (those whose state is already all in shared memory); a busy one
+ * with work queued wakes a parked one now and then so that it steals.
  */
 import { StopReason, type Schedulers } from './schedulers.js';
 
@@ -35,7 +36,11 @@ export const enum SliceResult {
 export interface SchedulerHooks {
   /** Runs one slice of a process this scheduler owns. */
   runSlice(pcb: number): SliceResult;
-  /** Fires this scheduler's due timers; returns milliseconds until its next deadline (Infinity: none). */
+  /**
+   * Fires this scheduler's due timers; returns milliseconds until its next
+   * deadline (Infinity: none). Called after every slice, so it must be cheap
+   * when nothing is due.
+   */
   timers?(): number;
   /**
    * Moves the process's per-thread state into shared memory before it goes
@@ -92,6 +97,10 @@ export function runScheduler(s: Schedulers, index: number, hooks: SchedulerHooks
         s.handOver(pcb, index, to);
         continue;
       }
+    } else if (stealable !== undefined && queue.length > 0 && slices % BALANCE_EVERY === 0) {
+      // Work waits here while a scheduler sleeps: wake it to steal (it parks again if nothing qualifies).
+      const thief = s.idleScheduler(index);
+      if (thief >= 0 && s.parked(thief)) s.unpark(thief);
     }
     s.running(index, true);
     const t0 = performance.now();
@@ -101,7 +110,7 @@ export function runScheduler(s: Schedulers, index: number, hooks: SchedulerHooks
     slices++;
     if (r === SliceResult.Yield) queue.enqueue(pcb);
     else if (r === SliceResult.Exit) s.exited();
-    if ((slices & 63) === 0) timers();
+    timers();
   }
   if (idle) s.setIdle(index, false);
   return { slices };

@@ -13,7 +13,6 @@
  * current slice, posts its report and ends. A worker that throws stops the
  * others and `done` rejects with its error.
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Memory } from '../vm/memory.js';
 import type { SchedulerHooks } from './loop.js';
@@ -67,30 +66,6 @@ export interface PoolOptions {
   workerFile?: string | URL;
   data?: unknown;
 }
-
-/** The number of schedulers when none is asked for: one per core, as the real VM. */
-export function defaultSchedulers(): number {
-  return availableParallelism();
-}
-
-/**
- * Checks a scheduler count (`--schedulers N`, the `schedulers` option): an
- * integer from 1 to 1024; undefined gives the default. 0 is the inline
- * scheduler of the embedding API and is the caller's case.
- */
-export function schedulerCount(n: number | string | undefined): number {
-  if (n === undefined) return defaultSchedulers();
-  const v = typeof n === 'string' ? (/^\d+$/.test(n) ? Number(n) : NaN) : n;
-  if (!Number.isInteger(v) || v < 1 || v > 1024) throw new RangeError(`schedulers: ${String(n)}: an integer from 1 to 1024`);
-  return v;
-}
-
-/**
- * Whether `beamjs run` and BeamVM may run the VM on worker schedulers. False
- * until the VM runs on the workers (issue 6 integration): until then more
- * than one scheduler is refused and the default is the one inline scheduler.
- */
-export const WORKER_SCHEDULERS = false;
 
 export class SchedulerPool {
   readonly done: Promise<PoolResult>;

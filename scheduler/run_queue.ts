@@ -11,6 +11,10 @@
  * until it has been passed over RESCHEDULE_LOW times (its count is
  * Pcb.ScheduleCount), so it gets about one turn in eight.
  *
+ * Control blocks in a queue may lie in memory another thread added after
+ * this thread built its views: every operation that follows links refreshes
+ * the views first (cheap when the buffer has not grown).
+ *
  * Length counters change with Atomics.add/sub under the lock and are read
  * with Atomics.load without it: a parking scheduler publishes its sleep word
  * and then reads its lengths, an enqueuer adds to a length and then reads
@@ -48,6 +52,8 @@ export class RunQueue {
   enqueue(pcb: number): void {
     const mem = this.mem;
     mem.lock(this.at + RunQ.Lock);
+    // Another thread may have grown the buffer and queued a control block beyond this thread's views.
+    mem.refresh();
     const w = mem.i32;
     if (w[pcb + Pcb.Queued] !== 0) {
       // Only the thread that made it runnable enqueues it: a second entry would corrupt the list.
@@ -67,6 +73,8 @@ export class RunQueue {
     if (this.length === 0) return 0;
     const mem = this.mem;
     mem.lock(this.at + RunQ.Lock);
+    // Another thread may have grown the buffer and queued a control block beyond this thread's views.
+    mem.refresh();
     try {
       const w = mem.i32;
       for (let list = 0; list <= PRIO_NORMAL; list++) {
@@ -98,6 +106,8 @@ export class RunQueue {
     if (this.length === 0) return 0;
     const mem = this.mem;
     mem.lock(this.at + RunQ.Lock);
+    // Another thread may have grown the buffer and queued a control block beyond this thread's views.
+    mem.refresh();
     try {
       const w = mem.i32;
       for (let list = PRIO_NORMAL; list >= 0; list--) {
@@ -138,6 +148,8 @@ export class RunQueue {
   remove(pcb: number): boolean {
     const mem = this.mem;
     mem.lock(this.at + RunQ.Lock);
+    // Another thread may have grown the buffer and queued a control block beyond this thread's views.
+    mem.refresh();
     const w = mem.i32;
     try {
       const queued = w[pcb + Pcb.Queued]!;

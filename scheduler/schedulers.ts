@@ -31,6 +31,18 @@ import type { Memory } from '../vm/memory.js';
 const RUNNABLE = 0;
 const WAITING = 2;
 
+/** Totals statistics/1 last reported, after the per-scheduler Float64 words. */
+export const enum StatF64 {
+  Reductions = 0,
+  ExactReductions = 1,
+  /** When scheduler_wall_time was enabled (epoch milliseconds: every thread's clock agrees on it). */
+  WallStart = 2,
+  Words = 3,
+}
+
+/** Float64 words per scheduler: active ms, reductions, active ms at scheduler_wall_time's enabling. */
+const PER_SCHED = 3;
+
 /** What stopped the schedulers (Slot.Stop). */
 export const enum StopReason {
   Running = 0,
@@ -38,6 +50,8 @@ export const enum StopReason {
   Done = 1,
   /** erlang:halt/1 (status in Slot.HaltStatus). */
   Halt = 2,
+  /** A stop is being published (its reason follows). */
+  Stopping = 3,
 }
 
 export class Schedulers {
@@ -46,8 +60,13 @@ export class Schedulers {
   /** Word index of scheduler 0's record. */
   private readonly table: number;
   private readonly mask: number;
-  /** Milliseconds each scheduler has spent running slices (shared: any thread reads them). */
-  private readonly active: Float64Array;
+  /**
+   * Shared statistics as Float64 (Int32 counters would overflow within
+   * minutes): per scheduler PerSched words (active milliseconds,
+   * reductions, active milliseconds when scheduler_wall_time was enabled),
+   * then the StatF64 words.
+   */
+  private readonly f64: Float64Array;
 
   private constructor(readonly mem: Memory) {
     const w = mem.i32;
@@ -55,7 +74,7 @@ export class Schedulers {
     this.table = w[Slot.SchedulerTable]!;
     this.mask = w[Slot.IdleMask]!;
     this.queues = Array.from({ length: this.count }, (_, i) => RunQueue.attach(mem, this.record(i) + Sched.RunQueue));
-    this.active = new Float64Array(mem.buffer, w[Slot.SchedulerTimes]! * 4, this.count);
+    this.f64 = new Float64Array(mem.buffer, w[Slot.SchedulerTimes]! * 4, PER_SCHED * this.count + StatF64.Words);
   }
 
   /** Lays out `count` schedulers in a new memory (the main thread, once). */
@@ -66,7 +85,7 @@ export class Schedulers {
     w[Slot.SchedulerTable] = mem.allocZeroed(count * Sched.Words);
     w[Slot.IdleMask] = mem.allocZeroed((count + 31) >>> 5);
     // Float64 statistics need an 8-byte aligned word index.
-    const times = mem.allocZeroed(2 * count + 1);
+    const times = mem.allocZeroed(2 * (PER_SCHED * count + StatF64.Words) + 1);
     w[Slot.SchedulerTimes] = (times + 1) & ~1;
     w[Slot.SchedulersOnline] = count;
     Atomics.store(w, Slot.Schedulers, count);
@@ -88,6 +107,8 @@ export class Schedulers {
 
   /** The scheduler a process belongs to. */
   ownerOf(pcb: number): number {
+    // The control block may lie in memory another thread added: refresh first (cheap when nothing grew).
+    this.mem.refresh();
     return Atomics.load(this.mem.i32, pcb + Pcb.Owner);
   }
 
@@ -118,6 +139,7 @@ export class Schedulers {
    * (Waiting -> Runnable) wins enqueues it, so it is queued exactly once.
    */
   wake(pcb: number): boolean {
+    this.mem.refresh();
     if (Atomics.compareExchange(this.mem.i32, pcb + Pcb.Status, WAITING, RUNNABLE) !== WAITING) return false;
     this.enqueue(pcb);
     return true;
@@ -146,6 +168,7 @@ export class Schedulers {
     Atomics.store(w, sleep, 1);
     // The second look: an enqueue before the store is seen here, one after it sees the 1.
     if (this.queues[i]!.length === 0 && this.stopReason === StopReason.Running) {
+      Atomics.add(w, this.record(i) + Sched.Parks, 1);
       Atomics.wait(w, sleep, 1, timeoutMs === Infinity ? undefined : Math.max(0, timeoutMs));
     }
     Atomics.store(w, sleep, 0);
@@ -241,8 +264,10 @@ export class Schedulers {
   /** Stops every scheduler: each finishes its slice and leaves its loop. The first reason sticks. */
   stop(reason: StopReason.Done | StopReason.Halt, haltStatus = 0): void {
     const w = this.mem.i32;
+    // Claimed first, so that the status stored is the winner's.
+    if (Atomics.compareExchange(w, Slot.Stop, StopReason.Running, StopReason.Stopping) !== StopReason.Running) return;
     if (reason === StopReason.Halt) Atomics.store(w, Slot.HaltStatus, haltStatus);
-    if (Atomics.compareExchange(w, Slot.Stop, StopReason.Running, reason) !== StopReason.Running) return;
+    Atomics.store(w, Slot.Stop, reason);
     for (let i = 0; i < this.count; i++) {
       Atomics.store(w, this.record(i) + Sched.Sleep, 0);
       Atomics.notify(w, this.record(i) + Sched.Sleep);
@@ -273,12 +298,59 @@ export class Schedulers {
 
   /** Adds to scheduler i's active time (only scheduler i's thread writes it). */
   addActive(i: number, ms: number): void {
-    this.active[i]! += ms;
+    this.f64[PER_SCHED * i]! += ms;
   }
 
   /** Milliseconds scheduler i has spent running processes. */
   activeMs(i: number): number {
-    return this.active[i]!;
+    return this.f64[PER_SCHED * i]!;
+  }
+
+  /** Adds to scheduler i's reductions (only scheduler i's thread writes it). */
+  addReductions(i: number, n: number): void {
+    this.f64[PER_SCHED * i + 1]! += n;
+  }
+
+  /** Reductions run by all schedulers. */
+  get reductions(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) n += this.f64[PER_SCHED * i + 1]!;
+    return n;
+  }
+
+  /**
+   * A total statistics/1 reports with the difference since its last report
+   * (`{Total, SinceLastCall}`): returns the difference and remembers `now`.
+   * The last value is shared, as in the real VM (any process's call resets it).
+   */
+  sinceLast(which: StatF64, now: number): number {
+    const at = PER_SCHED * this.count + which;
+    const last = this.f64[at]!;
+    this.f64[at] = now;
+    return now - last;
+  }
+
+  /**
+   * erlang:system_flag(scheduler_wall_time, Bool) by a process: `delta` is
+   * +1 or -1 on the count of enables (each process's own enables count, and
+   * go when it exits). Returns whether it was enabled before. Enabling
+   * starts the measurement again from zero, as in the real VM.
+   */
+  wallTimeFlag(delta: number): boolean {
+    const before = Atomics.add(this.mem.i32, Slot.WallTimeEnables, delta);
+    if (before === 0 && delta > 0) {
+      for (let i = 0; i < this.count; i++) this.f64[PER_SCHED * i + 2] = this.f64[PER_SCHED * i]!;
+      this.f64[PER_SCHED * this.count + StatF64.WallStart] = performance.timeOrigin + performance.now();
+    }
+    return before > 0;
+  }
+
+  /** Since scheduler_wall_time was enabled: [active ms per scheduler, elapsed ms], or undefined when it is off. */
+  wallTime(): { active: number[]; totalMs: number } | undefined {
+    if (Atomics.load(this.mem.i32, Slot.WallTimeEnables) <= 0) return undefined;
+    const start = this.f64[PER_SCHED * this.count + StatF64.WallStart]!;
+    const active = Array.from({ length: this.count }, (_, i) => this.f64[PER_SCHED * i]! - this.f64[PER_SCHED * i + 2]!);
+    return { active, totalMs: performance.timeOrigin + performance.now() - start };
   }
 
   /** Processes runnable or running on scheduler i (statistics active_tasks). */

@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { defineHostNative, type BifEntry } from '../bifs/registry.js';
 import { setHost, type Host } from '../bifs/host.js';
 import { InlineDriver } from '../scheduler/inline.js';
+import { schedulerOption } from '../scheduler/options.js';
 import { Atom, Pid, Tuple, type ETerm } from '../loader/eterm.js';
 import { OP_CALL_BIF_RETURN } from './code/ops.js';
 import { ErlangException, CLASS_ERROR, CLASS_EXIT, CLASS_THROW } from './errors.js';
@@ -57,9 +58,9 @@ export type InputSource = string | Uint8Array | (() => string | Uint8Array | und
 export interface BeamVMOptions {
   /**
    * Scheduler threads. 0 (the default) runs the processes inline on the
-   * main thread, between turns of the event loop. Worker schedulers are
-   * issue 6: until they exist, 0 and 1 both mean the inline scheduler and
-   * any other number is refused with a RangeError.
+   * main thread, between turns of the event loop. The embedding API does
+   * not run on worker schedulers yet (`beamjs run` does): any other number
+   * is refused with a RangeError.
    */
   schedulers?: number;
   /** Directories searched for .beam files, before the OTP and Elixir libraries. */
@@ -379,8 +380,10 @@ export class BeamVM {
 
   /** A new VM. Everything it needs is loaded lazily: modules come from the code path on first call. */
   static async create(options: BeamVMOptions = {}): Promise<BeamVM> {
-    const n = options.schedulers ?? 0;
-    if (n !== 0 && n !== 1) throw new RangeError(`schedulers: ${n}: only 0 or 1 (the inline scheduler) until the SMP schedulers exist`);
+    // The API's natives, mailboxes and calls live on this thread's event loop: worker schedulers are refused (RangeError).
+    if (schedulerOption(options.schedulers, 'inline') !== 0) {
+      throw new RangeError(`schedulers: ${options.schedulers}: the embedding API runs one scheduler inline (0); worker schedulers are for beamjs run`);
+    }
     return new BeamVM(options);
   }
 

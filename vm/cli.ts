@@ -7,7 +7,7 @@ import { basename, dirname } from 'node:path';
 import { parseBeam, disasmErlang, disasmListing, BeamFormatError, DisasmError } from './index.js';
 import { VM } from './vm.js';
 import { runMainOnSchedulers } from './smp.js';
-import { schedulerCount } from '../scheduler/pool.js';
+import { schedulerOption } from '../scheduler/options.js';
 import { LoadError } from './code/load.js';
 import { ProcessStatus } from './process.js';
 import { displayText } from './term/display.js';
@@ -62,7 +62,8 @@ program
 async function runCommand(argv: string[]): Promise<number> {
   const codePath: string[] = [];
   const rest: string[] = [];
-  let schedulers = 0;
+  // Worker schedulers (0: inline on this thread).
+  let schedulers = schedulerOption(undefined, 'cores');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (rest.length === 0 && (a === '-pa' || a === '--pa')) {
@@ -70,12 +71,11 @@ async function runCommand(argv: string[]): Promise<number> {
       if (dir === undefined) fail('-pa needs a directory');
       codePath.push(dir);
     } else if (rest.length === 0 && a === '--schedulers') {
-      // 0: one scheduler inline on the main thread; N: N scheduler threads.
       const n = argv[++i];
       try {
-        schedulers = n === '0' ? 0 : schedulerCount(n ?? '');
+        schedulers = schedulerOption(n ?? '', 'cores');
       } catch (e) {
-        fail(`--schedulers ${n ?? ''}: 0 (inline) or the number of scheduler threads, 1 to 1024`);
+        fail(`--schedulers ${n ?? ''}: ${(e as RangeError).message.replace(/^schedulers: [^:]*: /, '')}`);
       }
     } else rest.push(a);
   }

@@ -181,7 +181,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.stackTop = E;
               p.heap.top = htop;
               p.savedX = x.slice(0, m[ipc + 1]!);
-              return RunResult.Yield;
+              return (p.reductions += budget - reds, RunResult.Yield);
             }
             break;
           case 5: { // call_last Arity Label Dealloc
@@ -196,7 +196,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.stackTop = E;
               p.heap.top = htop;
               p.savedX = x.slice(0, m[ipc + 1]!);
-              return RunResult.Yield;
+              return (p.reductions += budget - reds, RunResult.Yield);
             }
             break;
           }
@@ -209,7 +209,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.stackTop = E;
               p.heap.top = htop;
               p.savedX = x.slice(0, m[ipc + 1]!);
-              return RunResult.Yield;
+              return (p.reductions += budget - reds, RunResult.Yield);
             }
             break;
           case 7: // call_ext Arity Import
@@ -239,7 +239,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.stackTop = E;
               p.heap.top = htop;
               p.savedX = x.slice(0, m[ipc + 1]!);
-              return RunResult.Yield;
+              return (p.reductions += budget - reds, RunResult.Yield);
             }
             break;
           }
@@ -654,7 +654,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.stackTop = E;
               p.heap.top = htop;
               p.savedX = x.slice(0, 1);
-              return RunResult.Yield;
+              return (p.reductions += budget - reds, RunResult.Yield);
             }
             break;
           }
@@ -807,7 +807,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.stackTop = E;
               p.heap.top = htop;
               p.savedX = x.slice(0, arity);
-              return RunResult.Yield;
+              return (p.reductions += budget - reds, RunResult.Yield);
             }
             break;
           }
@@ -845,7 +845,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.stackTop = E;
               p.heap.top = htop;
               p.savedX = x.slice(0, 1);
-              return RunResult.Yield;
+              return (p.reductions += budget - reds, RunResult.Yield);
             }
             break;
           }
@@ -918,7 +918,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.stackTop = E;
             p.heap.top = htop;
             p.savedX = NO_REGS;
-            return RunResult.Wait;
+            return (p.reductions += budget - reds, RunResult.Wait);
           case 26: { // wait_timeout Label Time
             if (p.timedOut) {
               p.timedOut = false;
@@ -952,7 +952,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             p.stackTop = E;
             p.heap.top = htop;
             p.savedX = NO_REGS;
-            return RunResult.Wait;
+            return (p.reductions += budget - reds, RunResult.Wait);
           }
           case 173: { // recv_marker_bind Marker Ref
             const sm = m[pc + 1]!;
@@ -1005,7 +1005,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
           case OP_PROCESS_EXIT:
             p.exitReason = vm.atoms.intern('normal');
             p.pc = pc; p.cp = cp; p.stackTop = E; p.heap.top = htop; p.heap.end = E;
-            return RunResult.Exit;
+            return (p.reductions += budget - reds, RunResult.Exit);
           default:
             if (op >= JIT_BASE) {
               // Compiled code (vm/jit.ts): it runs until control leaves the function.
@@ -1037,7 +1037,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
                 p.pc = pc;
                 p.cp = cp;
                 p.savedX = x.slice(0, reds <= 0 ? jst.live : 1);
-                return RunResult.Yield;
+                return (p.reductions += budget - reds, RunResult.Yield);
               }
               break;
             }
@@ -1060,7 +1060,7 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
       const handled = cold.handleException(vm, p, x, e, ipc, cp, fail);
       fail.kind = FrameKind.Current;
       fail.bif = undefined;
-      if (!handled) return RunResult.Exit;
+      if (!handled) return (p.reductions += budget - reds, RunResult.Exit);
       m = mem.i32; pc = p.pc; cp = p.cp; E = p.stackTop; htop = p.heap.top; gcSeen = p.gcCount;
     }
   }

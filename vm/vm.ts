@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
 import { downArrived, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
+import { schedulerStatsExit } from '../bifs/scheduler_stats.js';
 import { etsOwnerExited } from '../bifs/ets.js';
 import { BIF_TABLE, lookupBif, sealBifRegistry, type BifEntry } from '../bifs/registry.js';
 import { GcKind } from '../gc/collect.js';
@@ -493,7 +494,7 @@ export class VM {
     this.wake(pcb);
   }
 
-  /** Makes a waiting process runnable; only the caller whose compareExchange wins enqueues it. */
+  /** Makes a waiting process runnable on its owner's queue; only the caller whose compareExchange wins enqueues it. */
   private wake(pcb: number): void {
     this.schedulers.wake(pcb);
   }
@@ -643,7 +644,14 @@ export class VM {
         if (!this.fireTimers()) return;
         continue;
       }
-      if (this.runSlice(pcb) === SliceResult.Yield) this.runQueue.enqueue(pcb);
+      const s = this.schedulers;
+      s.running(this.schedulerIndex, true);
+      const t0 = performance.now();
+      const r = this.runSlice(pcb);
+      s.addActive(this.schedulerIndex, performance.now() - t0);
+      s.running(this.schedulerIndex, false);
+      if (r === SliceResult.Yield) this.runQueue.enqueue(pcb);
+      else if (r === SliceResult.Exit) s.exited();
       if (this.timerHeap.size > 0 && this.timerHeap.next <= performance.now()) this.fireTimers(false);
     }
   }
@@ -679,7 +687,9 @@ export class VM {
     p.hibernated = false;
     p.status = ProcessStatus.Running;
     this.current = p;
+    const reds = p.reductions;
     const r = run(this, p, this.regs, this.slice);
+    this.schedulers.addReductions(this.schedulerIndex, p.reductions - reds);
     this.current = undefined;
     if (p.pendingExit !== undefined && r !== RunResult.Exit) {
       // An exit signal it sent itself (exit(self(), R), a link to itself...): it ends now.
@@ -1071,6 +1081,7 @@ export class VM {
     notifyMonitors(p);
     releaseSuspensions(p);
     this.cancelTimersOf(p.pid);
+    schedulerStatsExit(p);
     this.onProcessExit?.(p);
     if (isMain) {
       // The main thread waits on this word (vm/smp.ts); the reason's text goes back in this scheduler's report.

@@ -20,7 +20,7 @@ const STATIC_INFO = `[wordsize, {wordsize, internal}, {wordsize, external}, otp_
   smp_support, threads, debug_compiled, heap_type, compat_rel, system_architecture, kernel_poll, dist_ctrl, creation,
   start_time, end_time, time_offset, time_warp_mode, thread_pool_size, process_limit, port_limit, ets_limit, atom_limit,
   nif_version, driver_version, build_type, tolerant_timeofday, multi_scheduling, min_heap_size, min_bin_vheap_size,
-  fullsweep_after, message_queue_data, logical_processors, schedulers, schedulers_online, dirty_cpu_schedulers,
+  fullsweep_after, message_queue_data, logical_processors, dirty_cpu_schedulers,
   dirty_io_schedulers, os_type, os_version, foo, {foo, bar}, [wordsize], {wordsize, bogus}, {wordsize, internal, x}, 1, "wordsize"]`;
 
 const CASES = String.raw`

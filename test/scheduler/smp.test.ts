@@ -36,6 +36,8 @@ interface Setup {
   procs: ProcSpec[];
   /** The scheduler each process starts on (default 0: everything starts on one). */
   owner?: (n: number) => number;
+  /** Processes start waiting (for a message) rather than runnable. */
+  waiting?: boolean;
 }
 
 function setup(o: Setup) {
@@ -45,14 +47,19 @@ function setup(o: Setup) {
   const pcbs = o.procs.map((_, n) => makeProc(mem, world, n));
   o.procs.forEach((spec, n) => configure(mem, pcbs[n]!, { ...spec, peer: spec.peer === undefined ? 0 : pcbs[spec.peer] }));
   for (const [n, pcb] of pcbs.entries()) s.adopt(pcb, o.owner?.(n) ?? 0);
-  for (const pcb of pcbs) s.enqueue(pcb);
+  if (o.waiting) for (const pcb of pcbs) mem.i32[pcb + Pcb.Status] = 2;
+  else for (const pcb of pcbs) s.enqueue(pcb);
   return { mem, s, world, pcbs };
 }
 
 async function runPool(s: Schedulers, world: number) {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const result = await SchedulerPool.start(s, { runner, workerFile, data: world }).done;
+  const pool = SchedulerPool.start(s, { runner, workerFile, data: world });
+  // A lost wake-up leaves processes waiting for ever: halt then, so the test fails (reason Halt) and the threads end.
+  const watchdog = setTimeout(() => void pool.halt(99), 20_000);
+  const result = await pool.done;
+  clearTimeout(watchdog);
   const used = process.cpuUsage(cpu);
   return { result, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
 }
@@ -102,6 +109,20 @@ describe('schedulers on worker threads', () => {
     }, 30_000);
   }
 
+  it('2 threads: pairs split across the schedulers park and wake each other without losing a wake-up', async () => {
+    // Each message crosses threads to a scheduler that has often just parked; a lost wake-up would
+    // leave a pair waiting for ever (the test would time out).
+    const pairs = 4;
+    const rounds = 25_000;
+    const { mem, s, world, pcbs } = setup({ threads: 2, procs: pingPong(pairs, rounds), owner: (n) => n % 2 });
+    const { result } = await runPool(s, world);
+    expect(result.reason).toBe(StopReason.Done);
+    expect(mem.i32[world + World.Violations]).toBe(0);
+    for (const pcb of pcbs) expect(data(mem, pcb, D.Received)).toBe(rounds);
+    for (const pcb of pcbs) expect(data(mem, pcb, D.Moves)).toBe(0);
+    expect(Math.min(...counters(s, Sched.Parks))).toBeGreaterThan(1000);
+  }, 30_000);
+
   it('4 threads: fifty senders to one receiver, every message counted once', async () => {
     const senders = 50;
     const each = 20_000;
@@ -129,6 +150,27 @@ describe('schedulers on worker threads', () => {
     expect(mem.i32[world + World.Migrations]).toBe(0);
     // Stolen processes moved: some slices ran on another scheduler than the one before.
     expect(sum(pcbs.map((p) => data(mem, p, D.Moves)))).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('a parked scheduler is woken to steal when work piles up on another', async () => {
+    // Forty processes wait on scheduler 0 for a message from the test, then stay busy; both schedulers
+    // have parked by then, and only a wake from the busy one lets the other steal.
+    const procs: ProcSpec[] = [{ receiveQuota: 40 * 500, batch: 0 }];
+    for (let i = 0; i < 40; i++) procs.push({ peer: 0, sendQuota: 500, batch: 5, receiveQuota: 1, startAfter: 1 });
+    const { mem, s, world, pcbs } = setup({ threads: 2, steal: true, work: 20_000, procs, waiting: true });
+    const pool = SchedulerPool.start(s, { runner, workerFile, data: world });
+    for (let t = 0; t < 500 && !(s.parked(0) && s.parked(1)); t++) await new Promise((r) => setTimeout(r, 10));
+    expect(s.parked(0) && s.parked(1)).toBe(true);
+    for (const pcb of pcbs.slice(1)) {
+      Atomics.add(mem.i32, pcb + Pcb.Words + D.Pending, 1);
+      s.wake(pcb);
+    }
+    const result = await pool.done;
+    expect(result.reason).toBe(StopReason.Done);
+    expect(mem.i32[world + World.Violations]).toBe(0);
+    expect(data(mem, pcbs[0]!, D.Received)).toBe(40 * 500);
+    expect(s.counter(1, Sched.Stolen)).toBeGreaterThan(0);
+    expect(s.counter(1, Sched.Slices)).toBeGreaterThan(0);
   }, 30_000);
 
   it('parked schedulers sleep until their timers, then wake; idle threads use no CPU', async () => {
@@ -163,13 +205,24 @@ describe('schedulers on worker threads', () => {
     expect(s.counter(0, Sched.Slices)).toBe(0);
   }, 30_000);
 
+  it('a scheduler thread that throws stops the others, and the pool reports its error', async () => {
+    const procs: ProcSpec[] = [];
+    for (let i = 0; i < 16; i++) procs.push({ peer: (i + 1) % 16, sendQuota: 2 ** 30, batch: 1 });
+    const { mem, s, world } = setup({ threads: 2, migrate: true, procs, owner: (n) => n % 2 });
+    // Process 5 (on scheduler 1) throws in its first slice.
+    mem.i32[world + World.Fail] = 6;
+    await expect(SchedulerPool.start(s, { runner, workerFile, data: world }).done).rejects.toThrow(/synthetic failure in process 5/);
+    expect(s.stopReason).toBe(StopReason.Halt);
+  }, 30_000);
+
   it('halt stops every scheduler while processes still run', async () => {
     // Processes that never finish: each sends to the next for ever (quota far beyond the test).
     const procs: ProcSpec[] = [];
     for (let i = 0; i < 16; i++) procs.push({ peer: (i + 1) % 16, sendQuota: 2 ** 30, batch: 1 });
     const { s, world } = setup({ threads: 2, migrate: true, procs });
     const pool = SchedulerPool.start(s, { runner, workerFile, data: world });
-    await new Promise((r) => setTimeout(r, 200));
+    // Until both threads run (starting them takes a while on a loaded machine).
+    for (let t = 0; t < 1000 && !counters(s, Sched.Slices).every((n) => n > 100); t++) await new Promise((r) => setTimeout(r, 10));
     const result = await pool.halt(3);
     expect(result.reason).toBe(StopReason.Halt);
     expect(result.haltStatus).toBe(3);

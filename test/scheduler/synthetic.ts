@@ -32,7 +32,9 @@ export const enum World {
   Migrate = 6,
   /** Busy-loop iterations per slice (simulated work). */
   Work = 7,
-  Words = 8,
+  /** 1 + the process number whose first slice throws (a beamjs bug in a scheduler thread). */
+  Fail = 8,
+  Words = 9,
 }
 
 /** A process's words after its Pcb words. */
@@ -59,7 +61,9 @@ export const enum D {
   Moves = 12,
   /** 1: sends its first message before receiving anything. */
   Initiator = 13,
-  Words = 14,
+  /** Messages to receive before it starts sending in batches. */
+  StartAfter = 14,
+  Words = 15,
 }
 
 export interface ProcSpec {
@@ -70,6 +74,7 @@ export interface ProcSpec {
   sleeps?: number;
   sleepMs?: number;
   initiator?: boolean;
+  startAfter?: number;
   priority?: number;
 }
 
@@ -103,6 +108,7 @@ export function configure(mem: Memory, pcb: number, spec: ProcSpec): void {
   w[d + D.Sleeps] = spec.sleeps ?? 0;
   w[d + D.SleepMs] = spec.sleepMs ?? 0;
   w[d + D.Initiator] = spec.initiator ? 1 : 0;
+  w[d + D.StartAfter] = spec.startAfter ?? 0;
   w[pcb + Pcb.Priority] = spec.priority ?? 2;
 }
 
@@ -129,6 +135,7 @@ export function createHooks(ctx: RunnerContext): RunnerHooks {
 
   const runSlice = (pcb: number): SliceResult => {
     const d = pcb + Pcb.Words;
+    if (w[world + World.Fail] === w[pcb + Pcb.Pid]) throw new Error(`synthetic failure in process ${w[pcb + Pcb.Pid]! - 1}`);
     if (Atomics.compareExchange(w, pcb + Pcb.Status, RUNNABLE, RUNNING) !== RUNNABLE) violation();
     if (Atomics.exchange(w, d + D.Running, 1) !== 0) violation();
     if (s.ownerOf(pcb) !== index) violation();
@@ -144,13 +151,14 @@ export function createHooks(ctx: RunnerContext): RunnerHooks {
     const got = Atomics.exchange(w, d + D.Pending, 0);
     w[d + D.Received]! += got;
     let toSend = w[d + D.Initiator] === 1 && w[d + D.Sent] === 0 ? 1 : 0;
-    toSend += w[d + D.Batch] === 0 ? got : Math.min(w[d + D.Batch]!, quota);
+    const started = w[d + D.Received]! >= w[d + D.StartAfter]!;
+    toSend += w[d + D.Batch] === 0 ? got : started ? Math.min(w[d + D.Batch]!, quota) : 0;
     toSend = Math.min(toSend, quota - w[d + D.Sent]!);
     for (let i = 0; i < toSend; i++) send(s, w, world, peer);
     w[d + D.Sent]! += toSend;
 
     let result: SliceResult;
-    const sendsLeft = w[d + D.Batch] !== 0 && w[d + D.Sent]! < quota;
+    const sendsLeft = w[d + D.Batch] !== 0 && started && w[d + D.Sent]! < quota;
     if (w[d + D.Sent] === quota && w[d + D.Received]! >= w[d + D.ReceiveQuota]! && w[d + D.Sleeps] === 0) {
       result = SliceResult.Exit;
     } else if (sendsLeft) result = SliceResult.Yield;
