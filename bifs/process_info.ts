@@ -5,17 +5,18 @@
  * this VM's own (words of its 32-bit terms; reductions as the interpreter
  * counts them, which is close to but not exactly the real VM's count).
  */
-import { Msg } from '../scheduler/layout.js';
+import { Msg, Pcb, SigKind } from '../scheduler/layout.js';
 import { queueLength, queuedBlocks } from '../vm/mailbox.js';
 import { ATOM_FALSE, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/atoms.js';
 import { badarg } from '../vm/errors.js';
-import { NIL, isAtom, isLocalPid, makeSmall, type Term } from '../vm/term/tags.js';
+import { NIL, isAtom, isLocalPid, makeSmall, pidFromData, type Term } from '../vm/term/tags.js';
 import { listToArray, mkList, mkTuple, mkTuple2, mkTuple3, mkInt } from '../vm/term/make.js';
 import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
 import { functionAt } from '../vm/code/code_table.js';
 import { currentStacktrace } from '../vm/interp_cold.js';
-import { defineBifs } from './registry.js';
+import { BIF_RETRY, defineBifs, lookupBif } from './registry.js';
+import { sizeOfTerm } from '../gc/copy.js';
 import { flagItem } from './process_flags.js';
 import { gcInfo, totalHeapWords, youngHeapWords } from '../gc/policy.js';
 /** {Id, Size, RefCount} of each off-heap binary the process references (young and old ProcBins). */
@@ -47,14 +48,24 @@ function mfaAt(p: Process, addr: number): Term {
   return mkTuple3(p, mod.name, fn.name, makeSmall(fn.arity));
 }
 
-/** The value of one item about `t`, built on the caller `p`; undefined for an unknown item. */
-// SMP: reads another process's JS state
+/**
+ * The value of one item about `t`, built on `p`: the caller, or `t` itself
+ * when it answers a caller of another thread (answerInfoRequest); undefined
+ * for an unknown item. Reads t's JS state: t is this thread's.
+ */
 function item(p: Process, t: Process, name: string): Term | undefined {
   const a = (s: string): Term => p.atoms.intern(s);
   switch (name) {
-    case 'status':
-      if (t.suspended > 0 && t !== p) return a('suspended');
-      return a(t === p ? 'running' : t.status === ProcessStatus.Waiting ? 'waiting' : t.status === ProcessStatus.Exiting ? 'exiting' : 'runnable');
+    case 'status': {
+      const running = t === p.vm.current;
+      if (t.suspended > 0 && !running) return a('suspended');
+      if (running) return a('running');
+      if (t.status === ProcessStatus.Exiting) return a('exiting');
+      // Woken only by signals (this request among them) in a receive with nothing new: it waits on.
+      const w = t.mem.i32;
+      const waiting = t.status === ProcessStatus.Waiting || (t.inReceive && !t.timedOut && w[w[t.pcb + Pcb.Save]!] === 0);
+      return a(waiting ? 'waiting' : 'runnable');
+    }
     case 'message_queue_len':
       return makeSmall(queueLength(t.mem.i32, t.pcb, p.vm.onSignal));
     case 'messages': {
@@ -63,7 +74,7 @@ function item(p: Process, t: Process, name: string): Term | undefined {
       return mkList(p, queuedBlocks(w, t.pcb, p.vm.onSignal).map((b) => copyTerm(t, t.mem.i32[b + Msg.Term]!, p)));
     }
     case 'links':
-      return mkList(p, [...t.links].map((n) => p.vm.processes.get(n)?.pid).filter((x): x is Term => x !== undefined));
+      return mkList(p, [...t.links].map(pidFromData));
     case 'dictionary': {
       const pairs: Term[] = [];
       for (let i = 0; i < t.dictionary.length; i += 2) {
@@ -119,52 +130,95 @@ function item(p: Process, t: Process, name: string): Term | undefined {
 
 /**
  * The process asked about, alive, once it has handled the signals that
- * reached it (the real VM answers after the caller's earlier signals).
- * SMP: every item below reads another process's JS state; a process of
- * another thread must answer through a request signal instead.
+ * reached it (the real VM answers after the caller's earlier signals);
+ * `remote` when it is alive on another scheduler thread.
  */
-function target(p: Process, pid: Term): Process | undefined {
+function target(p: Process, pid: Term): Process | undefined | 'remote' {
   if (!isLocalPid(pid)) throw badarg();
   const t = p.vm.processOf(pid);
-  if (t !== undefined && t !== p) p.vm.handleSignalsOf(t);
-  return t === undefined || t.status === ProcessStatus.Exited ? undefined : t;
+  if (t === undefined) return p.vm.pcbOf(pid) !== 0 ? 'remote' : undefined;
+  if (t !== p) p.vm.handleSignalsOf(t);
+  return t.status === ProcessStatus.Exited ? undefined : t;
 }
 
-function one(p: Process, t: Process, it: Term): Term {
-  if (!isAtom(it)) throw badarg();
-  const name = p.atoms.name(it);
-  const v = item(p, t, name);
-  if (v === undefined) throw badarg();
-  // registered_name of an unregistered process is [] rather than a tuple.
-  if (name === 'registered_name' && v === NIL) return NIL;
-  return mkTuple2(p, it, v);
+/** process_info/1 (`what` undefined) or /2 about t, built on p; badarg for a bad item. */
+function info(p: Process, t: Process, what: Term | undefined): Term {
+  if (what === undefined) {
+    const items = [...DEFAULT_ITEMS];
+    if (p.vm.nameOf(t) !== 0) items.unshift('registered_name');
+    return mkList(p, items.map((n) => mkTuple2(p, p.atoms.intern(n), item(p, t, n)!)));
+  }
+  if (isAtom(what)) {
+    const name = p.atoms.name(what);
+    const v = item(p, t, name);
+    if (v === undefined) throw badarg();
+    // registered_name of an unregistered process is [] rather than a tuple.
+    if (name === 'registered_name' && v === NIL) return NIL;
+    return mkTuple2(p, what, v);
+  }
+  const list = listToArray(p, what)!;
+  return mkList(
+    p,
+    list.map((it) => {
+      if (!isAtom(it)) throw badarg();
+      const v = item(p, t, p.atoms.name(it));
+      if (v === undefined) throw badarg();
+      return mkTuple2(p, it, v);
+    }),
+  );
+}
+
+/**
+ * process_info of a process another scheduler thread owns: its state is
+ * that thread's, so the caller sends it a request signal and waits (the
+ * BIF parks the process and throws BIF_RETRY; the call runs again when the
+ * answer has woken it). The answer is a term in the reply block, adopted
+ * by the caller (vm/vm.ts handleSignal), so nothing is copied twice.
+ */
+function remoteInfo(p: Process, pid: Term, what: Term | undefined): Term {
+  const vm = p.vm;
+  if (p.reply !== 0) {
+    const r = p.reply;
+    p.reply = 0;
+    if (r === commonAtom('badarg')) throw badarg();
+    return r;
+  }
+  if (p.awaitingReply === 0) {
+    const id = vm.newRefId();
+    p.awaitingReply = id;
+    const words = what === undefined ? 0 : sizeOfTerm(vm, what);
+    vm.signal(pid, SigKind.InfoRequest, p.pid, id, words, what === undefined ? undefined : (b) => copyTerm(vm, what, b));
+  }
+  // Asked, not yet answered (a message may have woken it): wait on.
+  vm.parking.add(p);
+  throw BIF_RETRY;
+}
+
+/** The request of remoteInfo reached `t`, on the thread that owns it: the answer goes back as a signal. */
+export function answerInfoRequest(t: Process, from: Term, id: number, what: Term): void {
+  let r: Term;
+  try {
+    r = info(t, t, what === 0 ? undefined : what);
+  } catch {
+    r = commonAtom('badarg');
+  }
+  t.vm.signal(from, SigKind.InfoReply, t.pid, id, sizeOfTerm(t.vm, r), (b) => copyTerm(t.vm, r, b));
 }
 
 defineBifs('erlang', 'bif', {
   'process_info/1': (p, [pid]) => {
     const t = target(p, pid!);
-    if (t === undefined) return ATOM_UNDEFINED;
-    const items = [...DEFAULT_ITEMS];
-    if (p.vm.nameOf(t) !== 0) items.unshift('registered_name');
-    return mkList(p, items.map((n) => mkTuple2(p, p.atoms.intern(n), item(p, t, n)!)));
+    if (t === 'remote') return remoteInfo(p, pid!, undefined);
+    return t === undefined ? ATOM_UNDEFINED : info(p, t, undefined);
   },
   'process_info/2': (p, [pid, what]) => {
+    if (!isAtom(what!) && listToArray(p, what!) === undefined) throw badarg();
     const t = target(p, pid!);
-    const list = isAtom(what!) ? undefined : listToArray(p, what!);
-    if (!isAtom(what!) && list === undefined) throw badarg();
-    if (t === undefined) return ATOM_UNDEFINED;
-    if (list === undefined) return one(p, t, what!);
-    return mkList(
-      p,
-      list.map((it) => {
-        if (!isAtom(it)) throw badarg();
-        const v = item(p, t, p.atoms.name(it));
-        if (v === undefined) throw badarg();
-        return mkTuple2(p, it, v);
-      }),
-    );
+    if (t === 'remote') return remoteInfo(p, pid!, what!);
+    return t === undefined ? ATOM_UNDEFINED : info(p, t, what!);
   },
 });
+for (const arity of [1, 2]) lookupBif('erlang', 'process_info', arity)!.mayRetry = true;
 
 void commonAtom;
 void mkInt;

@@ -44,7 +44,16 @@ export interface BifEntry {
    * points at it. A VM never publishes these entries itself.
    */
   readonly hostOnly?: boolean;
+  /**
+   * The BIF may throw BIF_RETRY: it has asked another thread for something
+   * and parked its process, which runs the call again when woken (the JIT
+   * leaves such calls to the interpreter).
+   */
+  mayRetry?: boolean;
 }
+
+/** Thrown by a BIF (marked mayRetry) whose process waits for an answer: the call is made again when it is woken. */
+export const BIF_RETRY = { retry: true } as const;
 
 export const BIF_TABLE: BifEntry[] = [];
 const BY_KEY = new Map<string, BifEntry>();

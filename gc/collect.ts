@@ -578,6 +578,7 @@ function evacuateRoots(
   e.roots(x, nLive);
   e.memoryRoots(stackTop, stackEnd);
   e.roots(p.dictionary);
+  if (p.reply !== 0) p.reply = e.evac(p.reply);
   p.groupLeader = e.evac(p.groupLeader);
   p.exitReason = e.evac(p.exitReason);
   if (p.pendingExit !== undefined) p.pendingExit = e.evac(p.pendingExit);

@@ -17,7 +17,7 @@
  * the switch; the others call functions in vm/interp_cold.ts, keeping this
  * function small enough for V8 to optimize.
  */
-import { BIF_TABLE, type BifEntry } from '../bifs/registry.js';
+import { BIF_RETRY, BIF_TABLE, type BifEntry } from '../bifs/registry.js';
 import * as T from './term/tags.js';
 import { compare, equal, exactEqual } from './term/compare.js';
 import { ErlangException, badarith, erlError } from './errors.js';
@@ -128,6 +128,8 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
   let reds = budget;
   let ipc = pc;
   /** p.gcCount when the locals were last loaded: a collection in a cold path makes the process's copies authoritative. */
+  /** Blocks moved in from the inbox by the last receive instruction (syncedFetch). */
+  let fetched = 0;
   let gcSeen = p.gcCount;
   const jst = vm.jitState;
   const jitThreshold = vm.jit.threshold;
@@ -864,7 +866,10 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             const pcb = p.pcb;
             let block = m[m[pcb + Pcb.Save]!]!;
             if (block === 0) {
-              if (fetchInbox(m, pcb, vm.onSignal) > 0) {
+              // Signals handled here may build on this heap (process_info answers): heap top and stack synced around.
+              fetched = syncedFetch(p, htop, E);
+              htop = p.heap.top;
+              if (fetched > 0) {
                 mem.refresh(); // a sender on another thread may have grown the memory for the block
                 m = mem.i32;
                 block = m[m[pcb + Pcb.Save]!]!;
@@ -907,7 +912,9 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
             break;
           case 25: // wait Label
             // Messages that arrived since loop_rec looked: scan them instead of waiting.
-            if (fetchInbox(m, p.pcb, vm.onSignal) > 0 && m[m[p.pcb + Pcb.Save]!] !== 0 && p.pendingExit === undefined) {
+            fetched = syncedFetch(p, htop, E);
+            htop = p.heap.top;
+            if (fetched > 0 && m[m[p.pcb + Pcb.Save]!] !== 0 && p.pendingExit === undefined) {
               mem.refresh();
               m = mem.i32;
               pc = m[pc + 1]!;
@@ -941,7 +948,9 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
               p.waitArmed = true;
             }
             p.timeoutPc = ipc;
-            if (fetchInbox(m, p.pcb, vm.onSignal) > 0 && m[m[p.pcb + Pcb.Save]!] !== 0 && p.pendingExit === undefined) {
+            fetched = syncedFetch(p, htop, E);
+            htop = p.heap.top;
+            if (fetched > 0 && m[m[p.pcb + Pcb.Save]!] !== 0 && p.pendingExit === undefined) {
               mem.refresh();
               m = mem.i32;
               pc = m[pc + 1]!;
@@ -1048,6 +1057,15 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
       }
     } catch (e) {
       if (e instanceof Halt) throw e;
+      if (e === BIF_RETRY) {
+        // A BIF parked the process to wait for another thread (process_info of its process): the calls that
+        // allow it (OP_CALL_BIF, the BIF stubs) saved pc, cp, E and the heap top first, with the arguments in
+        // x0.. — kept, so the call runs again when the process is woken.
+        p.savedX = x.slice(0, fail.bif!.arity);
+        fail.kind = FrameKind.Current;
+        fail.bif = undefined;
+        return (p.reductions += budget - reds, RunResult.Yield);
+      }
       // An Erlang exception (or a bug, reported as an Erlang error of this process).
       // The heap top is the larger of the two: a cold path may have allocated (and
       // synced) before throwing, or hot instructions may have bumped htop since the last sync.
@@ -1065,4 +1083,16 @@ export function run(vm: VM, p: Process, regs: Registers, budget: number): RunRes
     }
   }
 
+}
+
+/**
+ * Moves the inbox in for a receive instruction. The signals handled on the
+ * way may build on this process's heap (process_info answers), so the heap
+ * top and the stack are synced first; the caller reloads its heap top.
+ */
+function syncedFetch(p: Process, htop: number, E: number): number {
+  p.heap.top = htop;
+  p.heap.end = E;
+  p.stackTop = E;
+  return fetchInbox(p.mem.i32, p.pcb, p.vm.onSignal);
 }

@@ -215,7 +215,7 @@ function instruction(m: Int32Array, pc: number, op: number, len: number, bifName
     }
     case 215: {
       const bif = BIF_TABLE[a(1)]!;
-      if (cold.isErrorBif(undefined as never, bif) || bif.arity > 8) return undefined;
+      if (cold.isErrorBif(undefined as never, bif) || bif.arity > 8 || bif.mayRetry) return undefined;
       const n = bif.arity;
       bifNames.push(`const B${pc} = BIF_TABLE[${a(1)}];`);
       let args = '';

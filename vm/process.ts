@@ -162,6 +162,13 @@ export class Process implements Builder {
   timeoutPc = 0;
   /** Waiting in a receive (or hibernating) since it last ran: woken by signals only, it waits again without running. */
   inReceive = false;
+  /**
+   * A request to another thread's process in flight (process_info): its id,
+   * 0 when none; and the answer once it came (a term in a received block,
+   * adopted as a heap fragment), THE_NON_VALUE until then.
+   */
+  awaitingReply = 0;
+  reply: Term = 0;
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */
   yieldRequested = false;
 

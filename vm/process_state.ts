@@ -39,7 +39,7 @@ export const SAVED_FIELDS: readonly string[] = [
   'oldHeap', 'oldTop', 'oldEnd', 'highWater', 'oldOffHeap', 'binVheap', 'binVheapLimit', 'binOldVheap',
   'binOldVheapLimit', 'binVheapMin', 'minorSinceFull', 'fullsweepAfter', 'minHeapSize', 'maxHeapSize',
   'maxHeapKill', 'maxHeapErrorLogger', 'minorGcs', 'majorGcs', 'gcRequest', 'pc', 'cp', 'savedX', 'reductions',
-  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'yieldRequested', 'monitoredBy',
+  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'awaitingReply', 'reply', 'yieldRequested', 'monitoredBy',
   'monitoring', 'linkSet', 'pendingExit', 'dictionary', 'groupLeader', 'trapExit', 'initialCall', 'exitReason',
   'exitClass', 'exitRawReason', 'exitTrace', 'suspended', 'hibernate', 'hibernated', 'flags',
 ];
@@ -98,6 +98,8 @@ const enum S {
   HibernateModule,
   HibernateFunction,
   HibernateArgs,
+  AwaitingReply,
+  Reply,
   // process_flag values (bifs/process_flags.ts), meaningful when Bit.HasFlags is set
   FlagMinHeapSize,
   FlagMinBinVheapSize,
@@ -208,6 +210,8 @@ export function saveState(p: Process): number {
   w[at + S.ExitRawReason] = p.exitRawReason;
   w[at + S.ExitTrace] = p.exitTrace;
   w[at + S.Suspended] = p.suspended;
+  w[at + S.AwaitingReply] = p.awaitingReply;
+  w[at + S.Reply] = p.reply;
   if (p.hibernate !== undefined) {
     bits |= Bit.HasHibernate;
     w[at + S.HibernateModule] = p.hibernate.module;
@@ -325,6 +329,8 @@ export function restoreState(
   p.exitRawReason = w[at + S.ExitRawReason]!;
   p.exitTrace = w[at + S.ExitTrace]!;
   p.suspended = w[at + S.Suspended]!;
+  p.awaitingReply = w[at + S.AwaitingReply]!;
+  p.reply = w[at + S.Reply]!;
   if ((bits & Bit.HasHibernate) !== 0) {
     p.hibernate = { module: w[at + S.HibernateModule]!, fun: w[at + S.HibernateFunction]!, args: w[at + S.HibernateArgs]! };
   }

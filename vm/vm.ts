@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
 import { downArrived, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
+import { answerInfoRequest } from '../bifs/process_info.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
 import { schedulerStatsExit } from '../bifs/scheduler_stats.js';
 import { etsOwnerExited } from '../bifs/ets.js';
@@ -703,9 +704,11 @@ export class VM {
       next = SliceResult.Wait;
     } else if (r === RunResult.Yield) {
       if (this.parking.delete(p)) {
-        // A native that waits for the host (vm/api.ts) parked it: it waits until wakeProcess.
+        // A native that waits for the host (vm/api.ts), or a BIF for another thread, parked it: it waits until
+        // woken. Waiting published first, then a look at the inbox: an answer that came meanwhile wakes it.
         p.status = ProcessStatus.Waiting;
         next = SliceResult.Wait;
+        if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
       } else {
         p.status = ProcessStatus.Runnable;
         next = SliceResult.Yield;
@@ -932,6 +935,16 @@ export class VM {
       case SigKind.Resume:
         if (p.suspended > 0) p.suspended--;
         break;
+      case SigKind.InfoRequest:
+        answerInfoRequest(p, from, w[block + Sig.Aux]!, w[block + Sig.Payload]!);
+        break;
+      case SigKind.InfoReply:
+        if (p.awaitingReply !== w[block + Sig.Aux]) break; // an answer nobody waits for any more
+        // The block becomes a heap fragment holding the answer, as a received message does.
+        p.awaitingReply = 0;
+        p.reply = w[block + Sig.Payload]! || commonAtom('badarg');
+        p.adoptMessage(block);
+        return 0;
     }
     dropMessage(this.mem, block);
     return 0;
@@ -983,6 +996,8 @@ export class VM {
     const refId = w[block + Sig.Aux]!;
     const name = w[block + Sig.Payload]!;
     dropMessage(this.mem, block);
+    // process_info of a process that has ended meanwhile: undefined, as for one that was gone before.
+    if (kind === SigKind.InfoRequest) return this.signal(from, SigKind.InfoReply, dead, refId, 0, () => commonAtom('undefined'));
     if (kind !== SigKind.Link && kind !== SigKind.Monitor) return;
     const to = from;
     const noproc = commonAtom('noproc');
