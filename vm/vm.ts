@@ -33,7 +33,7 @@ import { Memory, type MemoryOptions } from './memory.js';
 import { Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
-import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, type Term } from './term/tags.js';
+import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, pidOfData, type Term } from './term/tags.js';
 import { mkInt, mkList, mkString, mkTuple, mkTuple3, tupleElement, type Builder } from './term/make.js';
 import { mapFromArrays } from './term/maps.js';
 import { systemTimeMicro } from '../bifs/erlang_system.js';
@@ -98,11 +98,6 @@ export const enum AliasMode {
 
 /** Values of a timer-table entry: message block, destination, start_timer flag, deadline high and low words. */
 const TIMER_VALUES = 5;
-
-/** The local pid of a pid number (what link sets hold). */
-function pidOfData(n: number): Term {
-  return makeLocalPid(n & 0x7fff, n >>> 15);
-}
 
 export class VM {
   readonly mem: Memory;
@@ -938,20 +933,22 @@ export class VM {
   private reportUncaught(p: Process, reason: Term): void {
     const dest = this.systemLogger;
     if (dest === commonAtom('undefined')) return;
-    // SMP: the logger by pid through the process table (the report is built on its heap here).
-    const logger = isAtom(dest) ? this.registeredProcess(dest) : this.processOf(dest);
-    if (logger === undefined || logger.status === ProcessStatus.Exited) {
+    const pcb = isAtom(dest) ? this.pcbOf(this.whereis(dest)) : this.pcbOf(dest);
+    if (pcb === 0) {
       const text = `=ERROR REPORT==== ${reportTime()} ===\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`;
       this.stdout(Buffer.from(text, 'latin1'));
       return;
     }
+    // Built straight into the message block (never on the logger's heap): the reason's words and
+    // at most 256 for the rest (the format string is 88, the tuple, list and two small maps under 60).
     const a = (s: string): Term => this.atoms.intern(s);
-    const b = logger;
+    const b = this.messageBuilder;
+    b.open(sizeOfTerm(this, reason) + 256);
     const copy = copyTerm(this, reason, b);
     const emulator = mapFromArrays(b, [a('emulator'), a('tag')], [commonAtom('true'), a('error')]);
     const meta = mapFromArrays(b, [a('error_logger'), a('gl'), a('pid'), a('time')], [emulator, p.groupLeader, p.pid, mkInt(b, systemTimeMicro())]);
     const format = mkString(b, 'Error in process ~p with exit value:~n~p~n');
-    this.deliver(b, mkTuple(b, [a('log'), a('error'), format, mkList(b, [p.pid, copy]), meta]));
+    this.post(pcb, b.close(mkTuple(b, [a('log'), a('error'), format, mkList(b, [p.pid, copy]), meta])));
   }
 
   writeStderr(text: string): void {
