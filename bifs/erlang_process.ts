@@ -269,8 +269,10 @@ defineBifs('erlang', 'bif', {
     return p.vm.pcbOf(pid!) !== 0 ? ATOM_TRUE : ATOM_FALSE;
   },
   'register/2': (p, [name, pid]) => {
+    if (!isAtom(name!) || name === ATOM_UNDEFINED || !isLocalPid(pid!)) throw badarg();
     // One name per process, one process per name: both checked under the names' mutex.
-    if (!isAtom(name!) || name === ATOM_UNDEFINED || !isLocalPid(pid!) || !p.vm.register(name!, pid!)) throw badarg();
+    const refused = p.vm.register(name!, pid!);
+    if (refused !== undefined) throw badarg(p.atoms.intern(refused));
     return ATOM_TRUE;
   },
   'unregister/1': (p, [name]) => {

@@ -282,16 +282,23 @@ export class VM {
     return pid === 0 ? undefined : this.processOf(pid);
   }
 
-  /** Registers the live process `pid` as `name`; false when the name is taken or the process has a name already. */
-  register(name: Term, pid: Term): boolean {
+  /**
+   * Registers the live process `pid` as `name`: undefined when done, else
+   * why not, as register/2's error_info cause names it (`notalive`, `none`
+   * for a name taken, `registered_name` for a process that has one).
+   */
+  register(name: Term, pid: Term): 'notalive' | 'none' | 'registered_name' | undefined {
     const pcb = this.pcbOf(pid);
-    if (pcb === 0) return false;
-    return this.names.insert(name, [pid], () => {
+    if (pcb === 0) return 'notalive';
+    let named = false;
+    const done = this.names.insert(name, [pid], () => {
       const w = this.mem.i32;
-      if (w[pcb + Pcb.Name] !== 0) return false;
+      named = w[pcb + Pcb.Name] !== 0;
+      if (named) return false;
       w[pcb + Pcb.Name] = name;
       return true;
     });
+    return done ? undefined : named ? 'registered_name' : 'none';
   }
 
   /** Removes `name` (and, from its process, the name word); false when nobody had it. */
@@ -704,7 +711,12 @@ export class VM {
    */
   signal(to: Term, kind: SigKind, from: Term, aux: number, words = 0, build?: (b: Builder) => Term): void {
     const pcb = this.pcbOf(to);
-    if (pcb === 0) return;
+    if (pcb === 0) {
+      // It ended before the signal could reach it: the answer it would have given (link and monitor
+      // payloads are immediates, so the scratch builder allocates nothing).
+      if (kind === SigKind.Link || kind === SigKind.Monitor) this.answerDead(to, kind, from, aux, build === undefined ? 0 : build(this.scratchBuilder()));
+      return;
+    }
     const b = this.messageBuilder;
     b.open(Sig.Words + words);
     const at = b.alloc(Sig.Words);
@@ -732,7 +744,10 @@ export class VM {
     const kind = w[block + Msg.Term]!;
     const from = w[block + Sig.From]!;
     if (p === undefined || p.status === ProcessStatus.Exited || p.pendingExit !== undefined) {
-      this.answerDead(w[pcb + Pcb.Pid]!, kind, block);
+      const refId = w[block + Sig.Aux]!;
+      const name = w[block + Sig.Payload]!;
+      dropMessage(this.mem, block);
+      this.answerDead(w[pcb + Pcb.Pid]!, kind, from, refId, name);
       return 0;
     }
     switch (kind) {
@@ -813,14 +828,8 @@ export class VM {
    * link gets an exit signal `noproc`, a monitor a 'DOWN' with `noproc`,
    * as on the real VM; the rest are dropped.
    */
-  private answerDead(dead: Term, kind: number, block: number): void {
-    const w = this.mem.i32;
-    const from = w[block + Sig.From]!;
-    const refId = w[block + Sig.Aux]!;
-    const name = w[block + Sig.Payload]!;
-    dropMessage(this.mem, block);
+  private answerDead(dead: Term, kind: number, to: Term, refId: number, name: Term): void {
     if (kind !== SigKind.Link && kind !== SigKind.Monitor) return;
-    const to = from;
     const noproc = commonAtom('noproc');
     if (kind === SigKind.Link) {
       this.signal(to, SigKind.LinkExit, dead, 0, 4, (b) => mkTuple3(b, commonAtom('EXIT'), dead, noproc));
