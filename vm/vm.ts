@@ -6,9 +6,11 @@
  * (vm/runtime/beamjs_io.erl) over two native functions for standard I/O.
  *
  * One scheduler, on the calling thread (issue 6 brings worker threads).
- * The run queue and each process's control words and message queues are in
- * shared memory; the Process objects, timers, registered names and aliases
- * are still JS objects of this thread (docs/architecture.md, Known gaps).
+ * The run queue, each process's control words and message queues, the
+ * process table, registered names, aliases and erlang timers are in shared
+ * memory (vm/registry.ts); one process acts on another only through those
+ * or by a signal in its inbox (the "signals" section below). The Process
+ * objects are still JS objects of this thread (docs/architecture.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
