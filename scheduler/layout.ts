@@ -187,6 +187,8 @@ export const enum SigKind {
   GroupLeader = 8 << 2,
   Suspend = 9 << 2,
   Resume = 10 << 2,
+  /** A reply reached the target's reply_demonitor alias (Aux its id): the target drops that monitor. */
+  AliasReply = 11 << 2,
 }
 
 /** Run queues: one per priority (max, high, normal, low), each [head, tail, length] of PCB addresses linked by Pcb.RunNext. */

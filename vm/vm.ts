@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
-import { downArrived, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
+import { downArrived, dropMonitor, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
 import { etsOwnerExited } from '../bifs/ets.js';
 import { BIF_TABLE, lookupBif, type BifEntry } from '../bifs/registry.js';
@@ -351,16 +351,10 @@ export class VM {
     });
     const owner = out[0]!;
     if (owner === 0) return 0;
-    if (taken && out[1] === AliasMode.ReplyDemonitor) {
-      // SMP: the sender drops the owner's monitor (the owner's JS state); a signal would do it in the owner.
-      const p = this.processOf(owner);
-      if (p !== undefined) this.onAliasReply?.(p, id);
-    }
+    // The monitor of a reply_demonitor alias ends with the reply: the owner drops it, before it sees the reply.
+    if (taken && out[1] === AliasMode.ReplyDemonitor) this.signal(owner, SigKind.AliasReply, 0, id);
     return this.pcbOf(owner);
   }
-
-  /** Set by the monitor BIFs: drops the monitor of a reply_demonitor alias when its reply arrives. */
-  onAliasReply: ((owner: Process, refId: number) => void) | undefined;
 
   /** Sends a copy of msg to dest (a pid, a registered name or an alias); a dead destination drops it. */
   send(_from: Process, dest: Term, msg: Term): void {
@@ -775,6 +769,9 @@ export class VM {
         if (!downArrived(p, w[block + Sig.Aux]!)) break;
         w[block + Msg.Term] = w[block + Sig.Payload]!;
         return block;
+      case SigKind.AliasReply:
+        dropMonitor(p, w[block + Sig.Aux]!);
+        break;
       case SigKind.GroupLeader:
         p.groupLeader = w[block + Sig.Payload]!;
         break;
