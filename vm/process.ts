@@ -162,6 +162,8 @@ export class Process implements Builder {
   timeoutPc = 0;
   /** Waiting in a receive (or hibernating) since it last ran: woken by signals only, it waits again without running. */
   inReceive = false;
+  /** It has made an alias (its exit then clears the ones left in the shared alias table). */
+  madeAliases = false;
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */
   yieldRequested = false;
 

@@ -327,7 +327,13 @@ export class VM {
   private readonly aliasOut = new Int32Array(2);
 
   setAlias(refId: number, owner: Process, mode: AliasMode): void {
+    owner.madeAliases = true;
     this.aliasTable.insert(refId, [owner.pid, mode]);
+  }
+
+  /** Removes the aliases a process that has ended still holds (messages to them were dropped anyway). */
+  private dropAliasesOf(p: Process): void {
+    for (const [id, owner] of this.aliasTable.entries()) if (owner === p.pid) this.dropAlias(id!, p.pid);
   }
 
   /** Ends the alias refId if `owner` holds it and `ends(mode)` says so; whether it did. */
@@ -924,6 +930,7 @@ export class VM {
     notifyMonitors(p);
     releaseSuspensions(p);
     this.cancelTimersOf(p.pid);
+    if (p.madeAliases) this.dropAliasesOf(p);
     this.onProcessExit?.(p);
     if (p !== this.mainProcess) {
       this.processes.delete(pidData(p.pid));
