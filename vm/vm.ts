@@ -544,6 +544,35 @@ export class VM {
   // ---------------------------------------------------------------- scheduling
 
   /**
+   * A process taken from a run queue, before it runs: handles its signals
+   * (as the real VM does before a process runs) and says whether to run it.
+   * Not when it has ended (an exit among the signals ends it here), nor
+   * when it is suspended or was woken in a receive by signals only: then it
+   * waits again without running code (a message, a resume or its receive
+   * timer wakes it). Every scheduler loop calls this before `run`.
+   */
+  admit(p: Process): boolean {
+    if (p.status === ProcessStatus.Exited) return false;
+    const pcb = p.pcb;
+    if (!inboxEmpty(this.mem.i32, pcb)) {
+      this.mem.refresh();
+      fetchInbox(this.mem.i32, pcb, this.onSignal);
+    }
+    if (p.pendingExit !== undefined) {
+      this.terminate(p, p.pendingExit);
+      return false;
+    }
+    const w = this.mem.i32;
+    if (p.suspended > 0 || (p.inReceive && !p.timedOut && w[w[pcb + Pcb.Save]!] === 0)) {
+      p.status = ProcessStatus.Waiting;
+      if (!inboxEmpty(w, pcb)) this.wake(pcb);
+      return false;
+    }
+    p.inReceive = false;
+    return true;
+  }
+
+  /**
    * Runs processes until `until()` holds or nothing can run. Receive timers
    * are served by sleeping this thread until the next deadline.
    */
@@ -556,25 +585,7 @@ export class VM {
         if (!this.fireTimers()) return;
         continue;
       }
-      if (p.status === ProcessStatus.Exited) continue;
-      // Signals first, as the real VM handles them before the process runs.
-      if (!inboxEmpty(this.mem.i32, pcb)) {
-        this.mem.refresh();
-        fetchInbox(this.mem.i32, pcb, this.onSignal);
-      }
-      if (p.pendingExit !== undefined) {
-        this.terminate(p, p.pendingExit);
-        continue;
-      }
-      // Suspended, or woken in a receive by signals only: it waits again without running code
-      // (a message, a resume or its receive timer wakes it).
-      const w = this.mem.i32;
-      if (p.suspended > 0 || (p.inReceive && !p.timedOut && w[w[pcb + Pcb.Save]!] === 0)) {
-        p.status = ProcessStatus.Waiting;
-        if (!inboxEmpty(w, pcb)) this.wake(pcb);
-        continue;
-      }
-      p.inReceive = false;
+      if (!this.admit(p)) continue;
       p.hibernated = false;
       p.status = ProcessStatus.Running;
       this.current = p;
