@@ -47,6 +47,7 @@ function processTotals(p: Process): { processes: number; used: number; binary: n
   const blocks = new Set<number>();
   let binary = 0;
   const w = p.mem.i32;
+  // SMP: reads another process's JS state (every process of this thread only)
   for (const t of p.vm.processes.values()) {
     if (t.pcb === 0) continue;
     processes += totalHeapWords(t) * 4 + 512;
@@ -196,6 +197,7 @@ defineBifs('erts_internal', 'bif', {
       requestOwn(p, major);
       done = true;
     } else {
+      // SMP: reads another process's JS state (collects it; needs a request signal to its owner)
       const t = p.vm.processOf(pid!);
       done = t !== undefined && collectOther(p, t, major);
     }

@@ -74,7 +74,7 @@ export function downArrived(w: Process, refId: number): boolean {
 }
 
 /** Drops the monitor `refId` that `watcher` holds, telling the monitored process; whether there was one. */
-function dropMonitor(watcher: Process, refId: number): boolean {
+export function dropMonitor(watcher: Process, refId: number): boolean {
   const m = watcher.monitoring?.get(refId);
   if (m === undefined) return false;
   watcher.monitoring!.delete(refId);
@@ -149,8 +149,6 @@ function monitor(p: Process, type: Term, target: Term, opts?: Term): Term {
   const ref = p.vm.makeRef(p);
   const id = p.vm.refId(ref);
   if (aliasMode !== undefined) p.vm.setAlias(id, p, aliasMode);
-  // SMP: the sender of the reply drops the owner's monitor (the owner's JS state).
-  p.vm.onAliasReply ??= (owner, refId) => void dropMonitor(owner, refId);
   let t: Term = 0;
   if (isTuple(p, target)) {
     const node = tupleElement(p, target, 2);
@@ -269,8 +267,10 @@ defineBifs('erlang', 'bif', {
     return p.vm.pcbOf(pid!) !== 0 ? ATOM_TRUE : ATOM_FALSE;
   },
   'register/2': (p, [name, pid]) => {
+    if (!isAtom(name!) || name === ATOM_UNDEFINED || !isLocalPid(pid!)) throw badarg();
     // One name per process, one process per name: both checked under the names' mutex.
-    if (!isAtom(name!) || name === ATOM_UNDEFINED || !isLocalPid(pid!) || !p.vm.register(name!, pid!)) throw badarg();
+    const refused = p.vm.register(name!, pid!);
+    if (refused !== undefined) throw badarg(p.atoms.intern(refused));
     return ATOM_TRUE;
   },
   'unregister/1': (p, [name]) => {

@@ -263,7 +263,7 @@ function systemInfo(p: Process, item: Term): Term {
       return mkTuple3(p, n(parts[0] ?? 0), n(parts[1] ?? 0), n(parts[2] ?? 0));
     }
     case 'process_count':
-      return n(p.vm === undefined ? 1 : p.vm.processes.size);
+      return n(p.vm === undefined ? 1 : p.vm.procTable.all().length);
     default:
       throw badarg();
   }

@@ -274,6 +274,7 @@ export function etsOwnerExited(vm: VM, p: Process): void {
       if (w[t + 2] !== 1 || w[t + T_OWNER] !== p.pid) continue;
       gen = w[t + T_GEN]!;
       const heir = w[t + T_HEIR]!;
+      // SMP: reads another process's JS state (and builds the message on the heir's heap)
       const q = isLocalPid(heir) ? vm.processOf(heir) : undefined;
       if (q === undefined || q === p || q.status === ProcessStatus.Exited || q.status === ProcessStatus.Exiting) {
         deleteIt = true;
@@ -296,6 +297,7 @@ function giveAway(p: Process, tab: Term, pid: Term, gift: Term): Term {
   return withTable(p, tab, Need.Write, (t) => {
     const w = p.mem.i32;
     if (w[t + T_OWNER] !== p.pid) throw err(p, 'not_owner');
+    // SMP: reads another process's JS state (only whether it is alive: vm.pcbOf would do)
     const q = p.vm.processOf(pid);
     if (q === undefined || q.status === ProcessStatus.Exited) throw err(p);
     if (q === p) throw err(p, 'owner');

@@ -350,6 +350,7 @@ defineBifs('erlang', 'bif', {
     applyGcFlags(p);
     return old;
   },
+  // SMP: reads another process's JS state (sets its save_calls)
   'process_flag/3': (p, [pid, flag, value]) => {
     if (!isLocalPid(pid!) || flag !== p.atoms.intern('save_calls')) throw badarg();
     const t = alive(p, pid!);
@@ -372,6 +373,7 @@ defineBifs('erlang', 'bif', {
 });
 
 /** process_info's suspending item: [{Suspendee, ActiveCount, OutstandingCount}]. */
+// SMP: reads another process's JS state
 export function suspendingList(p: Process, t: Process): Term {
   const m = suspending.get(t);
   if (m === undefined) return NIL;

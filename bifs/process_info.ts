@@ -9,7 +9,7 @@ import { Msg, Pcb, SigKind } from '../scheduler/layout.js';
 import { queueLength, queuedBlocks } from '../vm/mailbox.js';
 import { ATOM_FALSE, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/atoms.js';
 import { badarg } from '../vm/errors.js';
-import { NIL, isAtom, isLocalPid, makeSmall, pidFromData, type Term } from '../vm/term/tags.js';
+import { NIL, isAtom, isLocalPid, makeSmall, pidOfData, type Term } from '../vm/term/tags.js';
 import { listToArray, mkList, mkTuple, mkTuple2, mkTuple3, mkInt } from '../vm/term/make.js';
 import { copyTerm } from '../gc/copy.js';
 import { ProcessStatus, type Process } from '../vm/process.js';
@@ -74,7 +74,7 @@ function item(p: Process, t: Process, name: string): Term | undefined {
       return mkList(p, queuedBlocks(w, t.pcb, p.vm.onSignal).map((b) => copyTerm(t, t.mem.i32[b + Msg.Term]!, p)));
     }
     case 'links':
-      return mkList(p, [...t.links].map(pidFromData));
+      return mkList(p, [...t.links].map(pidOfData).filter((pid) => p.vm.pcbOf(pid) !== 0));
     case 'dictionary': {
       const pairs: Term[] = [];
       for (let i = 0; i < t.dictionary.length; i += 2) {

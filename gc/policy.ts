@@ -169,6 +169,7 @@ export function serviceRequest(vm: VM, p: Process): void {
 }
 
 function reportLongGc(vm: VM, p: Process, ms: number, _full: boolean): void {
+  // SMP: reads another process's JS state (builds the report on the monitor's heap)
   const target = vm.processOf(gc(vm).monitor);
   if (target === undefined) return;
   const a = (s: string): Term => vm.atoms.intern(s);

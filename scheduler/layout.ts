@@ -259,10 +259,12 @@ export const enum SigKind {
   GroupLeader = 8 << 2,
   Suspend = 9 << 2,
   Resume = 10 << 2,
+  /** A reply reached the target's reply_demonitor alias (Aux its id): the target drops that monitor. */
+  AliasReply = 11 << 2,
   /** process_info asked by From about a process of another thread: Aux the request id, payload the item(s) (0: process_info/1). */
-  InfoRequest = 11 << 2,
+  InfoRequest = 12 << 2,
   /** The answer: Aux the request id, payload the result (0: badarg). */
-  InfoReply = 12 << 2,
+  InfoReply = 13 << 2,
 }
 
 /**

@@ -8,7 +8,9 @@
  * list it alone touches. Receive walks the inner queue from the save slot;
  * `remove_message` unlinks the block at the save slot and hands it to the
  * process as a heap fragment (the next collection copies what is live out of
- * it and frees it).
+ * it and frees it). Signals (links, exits, monitors...: scheduler/layout.ts
+ * `SigKind`) travel in the same inbox; moving it hands each one to the
+ * owner's handler where it stands among the messages.
  *
  * Receive markers (OTP 24's recv_marker_* instructions): a marker remembers
  * the tail slot when a reference was made, so a receive that matches on that

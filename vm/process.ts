@@ -169,6 +169,8 @@ export class Process implements Builder {
    */
   awaitingReply = 0;
   reply: Term = 0;
+  /** It has made an alias (its exit then clears the ones left in the shared alias table). */
+  madeAliases = false;
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */
   yieldRequested = false;
 

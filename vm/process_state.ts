@@ -39,7 +39,7 @@ export const SAVED_FIELDS: readonly string[] = [
   'oldHeap', 'oldTop', 'oldEnd', 'highWater', 'oldOffHeap', 'binVheap', 'binVheapLimit', 'binOldVheap',
   'binOldVheapLimit', 'binVheapMin', 'minorSinceFull', 'fullsweepAfter', 'minHeapSize', 'maxHeapSize',
   'maxHeapKill', 'maxHeapErrorLogger', 'minorGcs', 'majorGcs', 'gcRequest', 'pc', 'cp', 'savedX', 'reductions',
-  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'awaitingReply', 'reply', 'yieldRequested', 'monitoredBy',
+  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'madeAliases', 'awaitingReply', 'reply', 'yieldRequested', 'monitoredBy',
   'monitoring', 'linkSet', 'pendingExit', 'dictionary', 'groupLeader', 'trapExit', 'initialCall', 'exitReason',
   'exitClass', 'exitRawReason', 'exitTrace', 'suspended', 'hibernate', 'hibernated', 'flags',
 ];
@@ -122,6 +122,7 @@ const enum Bit {
   HasHibernate = 1 << 8,
   HasFlags = 1 << 9,
   InReceive = 1 << 14,
+  MadeAliases = 1 << 15,
   FlagMaxHeapKill = 1 << 10,
   FlagMaxHeapErrorLogger = 1 << 11,
   FlagOffHeapQueue = 1 << 12,
@@ -197,6 +198,7 @@ export function saveState(p: Process): number {
   if (p.trapExit) bits |= Bit.TrapExit;
   if (p.hibernated) bits |= Bit.Hibernated;
   if (p.inReceive) bits |= Bit.InReceive;
+  if (p.madeAliases) bits |= Bit.MadeAliases;
   if (p.pendingExit !== undefined) {
     bits |= Bit.HasPendingExit;
     w[at + S.PendingExit] = p.pendingExit;
@@ -321,6 +323,7 @@ export function restoreState(
   p.trapExit = (bits & Bit.TrapExit) !== 0;
   p.hibernated = (bits & Bit.Hibernated) !== 0;
   p.inReceive = (bits & Bit.InReceive) !== 0;
+  p.madeAliases = (bits & Bit.MadeAliases) !== 0;
   p.pendingExit = (bits & Bit.HasPendingExit) !== 0 ? w[at + S.PendingExit]! : undefined;
   p.groupLeader = w[at + S.GroupLeader]!;
   p.initialCall = [w[at + S.InitialModule]!, w[at + S.InitialFunction]!, w[at + S.InitialArity]!];

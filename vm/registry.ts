@@ -107,7 +107,8 @@ export class SharedMap {
   private find(t: number, key: number): number {
     const w = this.mem.i32;
     const cap = w[t]!;
-    let i = Math.imul(key, 0x9e3779b1) >>> 0;
+    // The product's high bits: atom keys share their low six bits (the tag), which a mask would keep.
+    let i = Math.imul(key, 0x9e3779b1) >>> (Math.clz32(cap) + 1);
     let firstFree = 0;
     for (let probe = 0; probe < cap; probe++, i++) {
       const e = t + HEAD + (i & (cap - 1)) * this.stride;

@@ -6,15 +6,17 @@
  * (vm/runtime/beamjs_io.erl) over two native functions for standard I/O.
  *
  * One scheduler, on the calling thread (issue 6 brings worker threads).
- * The run queue and each process's control words and message queues are in
- * shared memory; the Process objects, timers, registered names and aliases
- * are still JS objects of this thread (docs/architecture.md, Known gaps).
+ * The run queue, each process's control words and message queues, the
+ * process table, registered names, aliases and erlang timers are in shared
+ * memory (vm/registry.ts); one process acts on another only through those
+ * or by a signal in its inbox (the "signals" section below). The Process
+ * objects are still JS objects of this thread (docs/architecture.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
-import { downArrived, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
+import { downArrived, dropMonitor, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
 import { answerInfoRequest } from '../bifs/process_info.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
 import { schedulerStatsExit } from '../bifs/scheduler_stats.js';
@@ -37,7 +39,7 @@ import { Memory, type MemoryOptions } from './memory.js';
 import { Process, ProcessStatus } from './process.js';
 import { AtomTable, commonAtom } from './term/atoms.js';
 import { displayText } from './term/display.js';
-import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, type Term } from './term/tags.js';
+import { makeSmall, NIL, isAtom, isLocalPid, makeBoxed, makeHeader, makeLocalPid, pidData, pidOfData, type Term } from './term/tags.js';
 import { mkInt, mkList, mkString, mkTuple, mkTuple3, tupleElement, type Builder } from './term/make.js';
 import { mapFromArrays } from './term/maps.js';
 import { systemTimeMicro } from '../bifs/erlang_system.js';
@@ -121,11 +123,6 @@ export const enum AliasMode {
 
 /** Values of a timer-table entry: message block, destination, start_timer flag, deadline high and low words. */
 const TIMER_VALUES = 5;
-
-/** The local pid of a pid number (what link sets hold). */
-function pidOfData(n: number): Term {
-  return makeLocalPid(n & 0x7fff, n >>> 15);
-}
 
 export class VM {
   readonly mem: Memory;
@@ -384,16 +381,23 @@ export class VM {
     return pid === 0 ? undefined : this.processOf(pid);
   }
 
-  /** Registers the live process `pid` as `name`; false when the name is taken or the process has a name already. */
-  register(name: Term, pid: Term): boolean {
+  /**
+   * Registers the live process `pid` as `name`: undefined when done, else
+   * why not, as register/2's error_info cause names it (`notalive`, `none`
+   * for a name taken, `registered_name` for a process that has one).
+   */
+  register(name: Term, pid: Term): 'notalive' | 'none' | 'registered_name' | undefined {
     const pcb = this.pcbOf(pid);
-    if (pcb === 0) return false;
-    return this.names.insert(name, [pid], () => {
+    if (pcb === 0) return 'notalive';
+    let named = false;
+    const done = this.names.insert(name, [pid], () => {
       const w = this.mem.i32;
-      if (w[pcb + Pcb.Name] !== 0) return false;
+      named = w[pcb + Pcb.Name] !== 0;
+      if (named) return false;
       w[pcb + Pcb.Name] = name;
       return true;
     });
+    return done ? undefined : named ? 'registered_name' : 'none';
   }
 
   /** Removes `name` (and, from its process, the name word); false when nobody had it. */
@@ -420,7 +424,13 @@ export class VM {
   private readonly aliasOut = new Int32Array(2);
 
   setAlias(refId: number, owner: Process, mode: AliasMode): void {
+    owner.madeAliases = true;
     this.aliasTable.insert(refId, [owner.pid, mode]);
+  }
+
+  /** Removes the aliases a process that has ended still holds (messages to them were dropped anyway). */
+  private dropAliasesOf(p: Process): void {
+    for (const [id, owner] of this.aliasTable.entries()) if (owner === p.pid) this.dropAlias(id!, p.pid);
   }
 
   /** Ends the alias refId if `owner` holds it and `ends(mode)` says so; whether it did. */
@@ -444,16 +454,10 @@ export class VM {
     });
     const owner = out[0]!;
     if (owner === 0) return 0;
-    if (taken && out[1] === AliasMode.ReplyDemonitor) {
-      // SMP: the sender drops the owner's monitor (the owner's JS state); a signal would do it in the owner.
-      const p = this.processOf(owner);
-      if (p !== undefined) this.onAliasReply?.(p, id);
-    }
+    // The monitor of a reply_demonitor alias ends with the reply: the owner drops it, before it sees the reply.
+    if (taken && out[1] === AliasMode.ReplyDemonitor) this.signal(owner, SigKind.AliasReply, 0, id);
     return this.pcbOf(owner);
   }
-
-  /** Set by the monitor BIFs: drops the monitor of a reply_demonitor alias when its reply arrives. */
-  onAliasReply: ((owner: Process, refId: number) => void) | undefined;
 
   /** Sends a copy of msg to dest (a pid, a registered name or an alias); a dead destination drops it. */
   send(_from: Process, dest: Term, msg: Term): void {
@@ -635,6 +639,35 @@ export class VM {
   // ---------------------------------------------------------------- scheduling
 
   /**
+   * A process taken from a run queue, before it runs: handles its signals
+   * (as the real VM does before a process runs) and says whether to run it.
+   * Not when it has ended (an exit among the signals ends it here), nor
+   * when it is suspended or was woken in a receive by signals only: then it
+   * waits again without running code (a message, a resume or its receive
+   * timer wakes it). Every scheduler loop calls this before `run`.
+   */
+  admit(p: Process): boolean {
+    if (p.status === ProcessStatus.Exited) return false;
+    const pcb = p.pcb;
+    if (!inboxEmpty(this.mem.i32, pcb)) {
+      this.mem.refresh();
+      fetchInbox(this.mem.i32, pcb, this.onSignal);
+    }
+    if (p.pendingExit !== undefined) {
+      this.terminate(p, p.pendingExit);
+      return false;
+    }
+    const w = this.mem.i32;
+    if (p.suspended > 0 || (p.inReceive && !p.timedOut && w[w[pcb + Pcb.Save]!] === 0)) {
+      p.status = ProcessStatus.Waiting;
+      if (!inboxEmpty(w, pcb)) this.wake(pcb);
+      return false;
+    }
+    p.inReceive = false;
+    return true;
+  }
+
+  /**
    * Runs processes until `until()` holds or nothing can run. Receive timers
    * are served by sleeping this thread until the next deadline.
    */
@@ -667,24 +700,8 @@ export class VM {
   runSlice(pcb: number): SliceResult {
     const p = this.ownProcess(pcb);
     if (p === undefined || p.status === ProcessStatus.Exited) return SliceResult.Wait;
-    // Signals first, as the real VM handles them before the process runs.
-    if (!inboxEmpty(this.mem.i32, pcb)) {
-      this.mem.refresh();
-      fetchInbox(this.mem.i32, pcb, this.onSignal);
-    }
-    if (p.pendingExit !== undefined) {
-      this.terminate(p, p.pendingExit);
-      return SliceResult.Exit;
-    }
-    // Suspended, or woken in a receive by signals only: it waits again without running code
-    // (a message, a resume or its receive timer wakes it).
-    const w = this.mem.i32;
-    if (p.suspended > 0 || (p.inReceive && !p.timedOut && w[w[pcb + Pcb.Save]!] === 0)) {
-      p.status = ProcessStatus.Waiting;
-      if (!inboxEmpty(w, pcb)) this.wake(pcb);
-      return SliceResult.Wait;
-    }
-    p.inReceive = false;
+    // Signals first (an exit among them ends it), and a process woken by signals alone waits on.
+    if (!this.admit(p)) return (p.status as ProcessStatus) === ProcessStatus.Exited ? SliceResult.Exit : SliceResult.Wait;
     p.hibernated = false;
     p.status = ProcessStatus.Running;
     this.current = p;
@@ -871,7 +888,12 @@ export class VM {
    */
   signal(to: Term, kind: SigKind, from: Term, aux: number, words = 0, build?: (b: Builder) => Term): void {
     const pcb = this.pcbOf(to);
-    if (pcb === 0) return;
+    if (pcb === 0) {
+      // It ended before the signal could reach it: the answer it would have given (link and monitor
+      // payloads are immediates, so the scratch builder allocates nothing).
+      if (kind === SigKind.Link || kind === SigKind.Monitor || kind === SigKind.InfoRequest) this.answerDead(to, kind, from, aux, build === undefined ? 0 : build(this.scratchBuilder()));
+      return;
+    }
     const b = this.messageBuilder;
     b.open(Sig.Words + words);
     const at = b.alloc(Sig.Words);
@@ -899,7 +921,10 @@ export class VM {
     const kind = w[block + Msg.Term]!;
     const from = w[block + Sig.From]!;
     if (p === undefined || p.status === ProcessStatus.Exited || p.pendingExit !== undefined) {
-      this.answerDead(w[pcb + Pcb.Pid]!, kind, block);
+      const refId = w[block + Sig.Aux]!;
+      const name = w[block + Sig.Payload]!;
+      dropMessage(this.mem, block);
+      this.answerDead(w[pcb + Pcb.Pid]!, kind, from, refId, name);
       return 0;
     }
     switch (kind) {
@@ -925,6 +950,9 @@ export class VM {
         if (!downArrived(p, w[block + Sig.Aux]!)) break;
         w[block + Msg.Term] = w[block + Sig.Payload]!;
         return block;
+      case SigKind.AliasReply:
+        dropMonitor(p, w[block + Sig.Aux]!);
+        break;
       case SigKind.GroupLeader:
         p.groupLeader = w[block + Sig.Payload]!;
         break;
@@ -990,16 +1018,10 @@ export class VM {
    * link gets an exit signal `noproc`, a monitor a 'DOWN' with `noproc`,
    * as on the real VM; the rest are dropped.
    */
-  private answerDead(dead: Term, kind: number, block: number): void {
-    const w = this.mem.i32;
-    const from = w[block + Sig.From]!;
-    const refId = w[block + Sig.Aux]!;
-    const name = w[block + Sig.Payload]!;
-    dropMessage(this.mem, block);
+  private answerDead(dead: Term, kind: number, to: Term, refId: number, name: Term): void {
     // process_info of a process that has ended meanwhile: undefined, as for one that was gone before.
-    if (kind === SigKind.InfoRequest) return this.signal(from, SigKind.InfoReply, dead, refId, 0, () => commonAtom('undefined'));
+    if (kind === SigKind.InfoRequest) return this.signal(to, SigKind.InfoReply, dead, refId, 0, () => commonAtom('undefined'));
     if (kind !== SigKind.Link && kind !== SigKind.Monitor) return;
-    const to = from;
     const noproc = commonAtom('noproc');
     if (kind === SigKind.Link) {
       this.signal(to, SigKind.LinkExit, dead, 0, 4, (b) => mkTuple3(b, commonAtom('EXIT'), dead, noproc));
@@ -1097,6 +1119,7 @@ export class VM {
     releaseSuspensions(p);
     this.cancelTimersOf(p.pid);
     schedulerStatsExit(p);
+    if (p.madeAliases) this.dropAliasesOf(p);
     this.onProcessExit?.(p);
     if (isMain) {
       // The main thread waits on this word (vm/smp.ts); the reason's text goes back in this scheduler's report.
@@ -1128,20 +1151,22 @@ export class VM {
   private reportUncaught(p: Process, reason: Term): void {
     const dest = this.systemLogger;
     if (dest === commonAtom('undefined')) return;
-    // SMP: the logger by pid through the process table (the report is built on its heap here).
-    const logger = isAtom(dest) ? this.registeredProcess(dest) : this.processOf(dest);
-    if (logger === undefined || logger.status === ProcessStatus.Exited) {
+    const pcb = isAtom(dest) ? this.pcbOf(this.whereis(dest)) : this.pcbOf(dest);
+    if (pcb === 0) {
       const text = `=ERROR REPORT==== ${reportTime()} ===\nError in process ${displayText(this, p.pid)} with exit value:\n${displayText(this, reason)}\n\n`;
       this.stdout(Buffer.from(text, 'latin1'));
       return;
     }
+    // Built straight into the message block (never on the logger's heap): the reason's words and
+    // at most 256 for the rest (the format string is 88, the tuple, list and two small maps under 60).
     const a = (s: string): Term => this.atoms.intern(s);
-    const b = logger;
+    const b = this.messageBuilder;
+    b.open(sizeOfTerm(this, reason) + 256);
     const copy = copyTerm(this, reason, b);
     const emulator = mapFromArrays(b, [a('emulator'), a('tag')], [commonAtom('true'), a('error')]);
     const meta = mapFromArrays(b, [a('error_logger'), a('gl'), a('pid'), a('time')], [emulator, p.groupLeader, p.pid, mkInt(b, systemTimeMicro())]);
     const format = mkString(b, 'Error in process ~p with exit value:~n~p~n');
-    this.deliver(b, mkTuple(b, [a('log'), a('error'), format, mkList(b, [p.pid, copy]), meta]));
+    this.post(pcb, b.close(mkTuple(b, [a('log'), a('error'), format, mkList(b, [p.pid, copy]), meta])));
   }
 
   writeStderr(text: string): void {

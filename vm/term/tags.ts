@@ -98,8 +98,8 @@ export const isLocalPid = (t: Term): boolean => (t & IMMED1_MASK) === IMMED1_PID
 export const makeLocalPid = (number: number, serial: number): Term =>
   (((serial << PID_NUMBER_BITS) | number) << 4) | IMMED1_PID;
 export const pidData = (t: Term): number => t >>> 4;
-/** The local pid whose pidData is `data` (tables keep pids as data). */
-export const pidFromData = (data: number): Term => (data << 4) | IMMED1_PID;
+/** The local pid whose pidData is `d` (tables that keep pids as numbers). */
+export const pidOfData = (d: number): Term => (d << 4) | IMMED1_PID;
 export const pidNumber = (t: Term): number => (t >>> 4) & ((1 << PID_NUMBER_BITS) - 1);
 export const pidSerial = (t: Term): number => t >>> (4 + PID_NUMBER_BITS);
 export const isLocalPort = (t: Term): boolean => (t & IMMED1_MASK) === IMMED1_PORT;

@@ -84,3 +84,22 @@ describe('process registries shared by worker threads', () => {
     expect(m.entries().map((e) => e[0]).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 500 }, (_, i) => 2 * (i + 1)));
   });
 });
+
+describe('SharedMap probing', () => {
+  it('spreads keys that differ only above their low bits (atoms: index << 6 | tag)', () => {
+    const mem = Memory.create({ initialBytes: 1 << 20 });
+    const m = new SharedMap(mem, Slot.Names, Slot.NamesLock, 1);
+    for (let i = 1; i <= 40; i++) m.insert((i << 6) | 0x0b, [i]);
+    // 40 keys in a 64-slot table: with the low bits as the index they would sit in one probe run.
+    const t = mem.i32[Slot.Names]!;
+    const cap = mem.i32[t]!;
+    let longest = 0;
+    let run = 0;
+    for (let i = 0; i < 2 * cap; i++) {
+      run = mem.i32[t + 3 + (i % cap) * 2] !== 0 ? run + 1 : 0;
+      longest = Math.max(longest, run);
+    }
+    expect(longest).toBeLessThan(20);
+    for (let i = 1; i <= 40; i++) expect(m.get((i << 6) | 0x0b)).toBe(i);
+  });
+});
