@@ -19,6 +19,8 @@ import { heapSizeOption, serviceRequest, totalHeapWords } from '../gc/policy.js'
 import { defineBifs } from './registry.js';
 import { schedulerStatistics } from './scheduler_stats.js';
 import { mapFromArrays, mapGet } from '../vm/term/maps.js';
+import { SigKind } from '../scheduler/layout.js';
+import { copyTerm, sizeOfTerm } from '../gc/copy.js';
 
 const a = (p: Process, s: string): Term => p.atoms.intern(s);
 
@@ -36,6 +38,17 @@ function collectOther(p: Process, t: Process, major: boolean): boolean {
   return true;
 }
 
+/**
+ * garbage_collect(Pid) from a process of another scheduler reached `t` on
+ * its owner's thread: collected now (or, if it is the process running here,
+ * before it runs on), then {garbage_collect, ReqId, true} to the asker.
+ */
+export function gcRequestArrived(t: Process, from: Term, major: boolean, reqId: Term): void {
+  if (t === t.vm.current) requestOwn(t, major);
+  else collectOther(t, t, major);
+  t.vm.send(t, from, mkTuple3(t, a(t, 'garbage_collect'), reqId, ATOM_TRUE));
+}
+
 const startedAt = performance.now();
 let lastWallClock = 0;
 let lastRuntime = 0;
@@ -47,7 +60,8 @@ function processTotals(p: Process): { processes: number; used: number; binary: n
   const blocks = new Set<number>();
   let binary = 0;
   const w = p.mem.i32;
-  // SMP: reads another process's JS state (every process of this thread only)
+  // The processes of this thread only: the others' sizes are in their owners' JS state (a known gap with
+  // several schedulers, docs/architecture.md).
   for (const t of p.vm.processes.values()) {
     if (t.pcb === 0) continue;
     processes += totalHeapWords(t) * 4 + 512;
@@ -197,8 +211,12 @@ defineBifs('erts_internal', 'bif', {
       requestOwn(p, major);
       done = true;
     } else {
-      // SMP: reads another process's JS state (collects it; needs a request signal to its owner)
       const t = p.vm.processOf(pid!);
+      if (t === undefined && p.vm.pcbOf(pid!) !== 0) {
+        // On another scheduler: its owner collects it and answers (gcRequestArrived).
+        p.vm.signal(pid!, SigKind.GcRequest, p.pid, major ? 1 : 0, sizeOfTerm(p.vm, reqId), (b) => copyTerm(p.vm, reqId, b));
+        return ATOM_TRUE;
+      }
       done = t !== undefined && collectOther(p, t, major);
     }
     p.vm.deliver(p, mkTuple3(p, a(p, 'garbage_collect'), reqId, done ? ATOM_TRUE : ATOM_FALSE));

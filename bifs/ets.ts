@@ -8,7 +8,7 @@
  */
 import { copyTerm } from '../gc/copy.js';
 import { ErlangException, badarg } from '../vm/errors.js';
-import { ProcessStatus, type Process } from '../vm/process.js';
+import { type Process } from '../vm/process.js';
 import type { VM } from '../vm/vm.js';
 import { ATOM_FALSE, ATOM_TRUE, ATOM_UNDEFINED } from '../vm/term/atoms.js';
 import { compare, exactEqual } from '../vm/term/compare.js';
@@ -274,16 +274,17 @@ export function etsOwnerExited(vm: VM, p: Process): void {
       if (w[t + 2] !== 1 || w[t + T_OWNER] !== p.pid) continue;
       gen = w[t + T_GEN]!;
       const heir = w[t + T_HEIR]!;
-      // SMP: reads another process's JS state (and builds the message on the heir's heap)
-      const q = isLocalPid(heir) ? vm.processOf(heir) : undefined;
-      if (q === undefined || q === p || q.status === ProcessStatus.Exited || q.status === ProcessStatus.Exiting) {
+      // The heir, alive on any scheduler (the shared process table); the message is built on the exiting
+      // owner's heap, still whole, and copied into the heir's message block.
+      const heirPcb = isLocalPid(heir) && heir !== p.pid ? vm.pcbOf(heir) : 0;
+      if (heirPcb === 0) {
         deleteIt = true;
       } else {
-        w[t + T_OWNER] = q.pid;
+        w[t + T_OWNER] = heir;
         const hd = w[t + T_HEIR_DATA]!;
-        const data = hd === 0 ? ATOM_UNDEFINED : copyTerm(vm, mem.i32[hd + O_ROOT]!, q);
-        const msg = mkTuple(q, [vm.atoms.intern('ETS-TRANSFER'), tabTerm(q, t), p.pid, data]);
-        vm.deliver(q, msg);
+        const data = hd === 0 ? ATOM_UNDEFINED : copyTerm(vm, mem.i32[hd + O_ROOT]!, p);
+        const msg = mkTuple(p, [vm.atoms.intern('ETS-TRANSFER'), tabTerm(p, t), p.pid, data]);
+        vm.deliverTo(heirPcb, msg);
       }
     } finally {
       unlockTable(mem, t);
@@ -297,10 +298,8 @@ function giveAway(p: Process, tab: Term, pid: Term, gift: Term): Term {
   return withTable(p, tab, Need.Write, (t) => {
     const w = p.mem.i32;
     if (w[t + T_OWNER] !== p.pid) throw err(p, 'not_owner');
-    // SMP: reads another process's JS state (only whether it is alive: vm.pcbOf would do)
-    const q = p.vm.processOf(pid);
-    if (q === undefined || q.status === ProcessStatus.Exited) throw err(p);
-    if (q === p) throw err(p, 'owner');
+    if (p.vm.pcbOf(pid) === 0) throw err(p);
+    if (pid === p.pid) throw err(p, 'owner');
     w[t + T_OWNER] = pid;
     const msg = mkTuple(p, [a(p, 'ETS-TRANSFER'), tabTerm(p, t), p.pid, gift]);
     p.vm.send(p, pid, msg);

@@ -16,7 +16,7 @@ import { ATOM_FALSE, ATOM_TRUE, ATOM_UNDEFINED, commonAtom } from '../vm/term/at
 import { badarg } from '../vm/errors.js';
 import { NIL, isAtom, isLocalPid, isSmall, makeSmall, smallVal, type Term } from '../vm/term/tags.js';
 import { isTuple, listToArray, mkInt, mkTuple2, tupleArity, tupleElement, intValue, mkList, mkTuple3 } from '../vm/term/make.js';
-import { ProcessStatus, type Process, type ProcessFlags } from '../vm/process.js';
+import { type Process, type ProcessFlags } from '../vm/process.js';
 import { isMapTerm, mapForEach, mapFromArrays } from '../vm/term/maps.js';
 import { defineBifs } from './registry.js';
 import { SigKind } from '../scheduler/layout.js';
@@ -263,36 +263,27 @@ export function parseSpawnOptions(p: Process, opts: Term): SpawnOptions {
 
 // ---------------------------------------------------------------- suspension
 
-/** Suspensions held per suspender: suspendee pid data -> count. */
-const suspending = new WeakMap<Process, Map<number, number>>();
-
-function suspendedBy(p: Process): Map<number, number> {
-  let m = suspending.get(p);
-  if (m === undefined) suspending.set(p, (m = new Map()));
-  return m;
+/** The suspensions p holds (suspendee pid -> count), made on first use; a field of p, so it moves with p between schedulers. */
+function suspendedBy(p: Process): Map<Term, number> {
+  return (p.suspendees ??= new Map());
 }
 
-/** The process of a pid, alive, or undefined. */
-function alive(p: Process, pid: Term): Process | undefined {
-  const t = p.vm.processOf(pid);
-  return t !== undefined && t.status !== ProcessStatus.Exited ? t : undefined;
+/** The process of a pid if it is alive (on this thread or another: the shared process table). */
+function alive(p: Process, pid: Term): boolean {
+  return p.vm.pcbOf(pid) !== 0;
 }
 
-/** One of p's suspensions of t ends: a Resume signal (t, suspended, waits for it: the signal wakes it). */
-function resume(p: Process, t: Process): void {
-  p.vm.signal(t.pid, SigKind.Resume, p.pid, 0);
+/** One of p's suspensions of pid ends: a Resume signal (the suspendee waits for it: the signal wakes it). */
+function resume(p: Process, pid: Term): void {
+  p.vm.signal(pid, SigKind.Resume, p.pid, 0);
 }
 
 /** Releases the suspensions a process holds (when it exits). */
 export function releaseSuspensions(p: Process): void {
-  const m = suspending.get(p);
+  const m = p.suspendees;
   if (m === undefined) return;
-  suspending.delete(p);
-  for (const [n, count] of m) {
-    // SMP: the suspendee by pid through the shared process table.
-    const t = p.vm.processes.get(n);
-    if (t !== undefined) for (let i = 0; i < count; i++) resume(p, t);
-  }
+  p.suspendees = undefined;
+  for (const [pid, count] of m) for (let i = 0; i < count; i++) resume(p, pid);
 }
 
 defineBifs('erts_internal', 'bif', {
@@ -309,18 +300,18 @@ defineBifs('erts_internal', 'bif', {
       else return p.atoms.intern('badopt');
     }
     if (!isLocalPid(pid!) || pid === p.pid) return p.atoms.intern('badarg');
-    const t = alive(p, pid!);
-    if (t === undefined) return p.atoms.intern('badarg');
+    if (!alive(p, pid!)) return p.atoms.intern('badarg');
     const mine = suspendedBy(p);
-    const key = t.pid & 0x7fffffff;
-    const held = mine.get(key) ?? 0;
+    const held = mine.get(pid!) ?? 0;
     let result: Term = ATOM_TRUE;
     if (unlessSuspending && held > 0) result = ATOM_FALSE;
     else {
-      mine.set(key, held + 1);
-      // A Suspend signal; handled now, as the real BIF returns once the target is suspended.
-      p.vm.signal(t.pid, SigKind.Suspend, p.pid, 0);
-      p.vm.handleSignalsOf(t);
+      mine.set(pid!, held + 1);
+      // A Suspend signal; handled now when the target is this thread's, as the real BIF returns once the
+      // target is suspended (a target on another scheduler stops at its next scheduling point).
+      p.vm.signal(pid!, SigKind.Suspend, p.pid, 0);
+      const t = p.vm.processOf(pid!);
+      if (t !== undefined) p.vm.handleSignalsOf(t);
     }
     if (async !== undefined) {
       if (async !== ATOM_UNDEFINED) p.vm.deliver(p, mkTuple2(p, async, result === ATOM_TRUE ? p.atoms.intern('suspended') : p.atoms.intern('not_suspended')));
@@ -333,14 +324,12 @@ defineBifs('erts_internal', 'bif', {
 defineBifs('erlang', 'bif', {
   'resume_process/1': (p, [pid]) => {
     if (!isLocalPid(pid!)) throw badarg();
-    const t = alive(p, pid!);
-    const mine = suspending.get(p);
-    const key = pid! & 0x7fffffff;
-    const held = mine?.get(key) ?? 0;
-    if (t === undefined || held === 0) throw badarg();
-    if (held === 1) mine!.delete(key);
-    else mine!.set(key, held - 1);
-    resume(p, t);
+    const mine = p.suspendees;
+    const held = mine?.get(pid!) ?? 0;
+    if (!alive(p, pid!) || held === 0) throw badarg();
+    if (held === 1) mine!.delete(pid!);
+    else mine!.set(pid!, held - 1);
+    resume(p, pid!);
     return ATOM_TRUE;
   },
   'process_flag/2': (p, [flag, value]) => {
@@ -350,12 +339,12 @@ defineBifs('erlang', 'bif', {
     applyGcFlags(p);
     return old;
   },
-  // SMP: reads another process's JS state (sets its save_calls)
   'process_flag/3': (p, [pid, flag, value]) => {
     if (!isLocalPid(pid!) || flag !== p.atoms.intern('save_calls')) throw badarg();
-    const t = alive(p, pid!);
-    if (t === undefined) throw badarg();
-    const old = setFlag(p, t, 'save_calls', value!);
+    // save_calls has no visible effect here (it is recorded only): a process of another scheduler keeps its own.
+    const t = p.vm.processOf(pid!);
+    if (!alive(p, pid!)) throw badarg();
+    const old = setFlag(p, t ?? p, 'save_calls', value!);
     if (old === undefined) throw badarg();
     return old;
   },
@@ -372,16 +361,12 @@ defineBifs('erlang', 'bif', {
   },
 });
 
-/** process_info's suspending item: [{Suspendee, ActiveCount, OutstandingCount}]. */
-// SMP: reads another process's JS state
+/** process_info's suspending item about t (a process of this thread): [{Suspendee, ActiveCount, OutstandingCount}]. */
 export function suspendingList(p: Process, t: Process): Term {
-  const m = suspending.get(t);
+  const m = t.suspendees;
   if (m === undefined) return NIL;
   const out: Term[] = [];
-  for (const [n, count] of m) {
-    const q = t.vm.processes.get(n);
-    if (q !== undefined) out.push(mkTuple3(p, q.pid, makeSmall(count), makeSmall(0)));
-  }
+  for (const [pid, count] of m) if (t.vm.pcbOf(pid) !== 0) out.push(mkTuple3(p, pid, makeSmall(count), makeSmall(0)));
   return mkList(p, out);
 }
 

@@ -169,9 +169,9 @@ export function serviceRequest(vm: VM, p: Process): void {
 }
 
 function reportLongGc(vm: VM, p: Process, ms: number, _full: boolean): void {
-  // SMP: reads another process's JS state (builds the report on the monitor's heap)
-  const target = vm.processOf(gc(vm).monitor);
-  if (target === undefined) return;
+  // The monitor, on any scheduler (the shared process table).
+  const target = vm.pcbOf(gc(vm).monitor);
+  if (target === 0) return;
   const a = (s: string): Term => vm.atoms.intern(s);
   const items: [string, number][] = [
     ['timeout', Math.round(ms)],

@@ -265,6 +265,8 @@ export const enum SigKind {
   InfoRequest = 12 << 2,
   /** The answer: Aux the request id, payload the result (0: badarg). */
   InfoReply = 13 << 2,
+  /** garbage_collect(Pid) from From: Aux 1 for a major collection, payload the request id to answer with. */
+  GcRequest = 14 << 2,
 }
 
 /**

@@ -508,7 +508,7 @@ export class BeamVM {
     const e = toETermValue(msg);
     const vm = this.internal;
     const words = sizeOfETerm(e, vm);
-    vm.deliverBuilt(target, words, (b) => {
+    vm.deliverBuilt(target.pcb, words, (b) => {
       const at = b.alloc(words);
       return fromETerm(vm, new Heap(vm.mem, at, at + words), e);
     });

@@ -169,6 +169,8 @@ export class Process implements Builder {
    */
   awaitingReply = 0;
   reply: Term = 0;
+  /** The suspensions it holds (erlang:suspend_process): suspendee pid -> count, made on first use. */
+  suspendees: Map<Term, number> | undefined = undefined;
   /** It has made an alias (its exit then clears the ones left in the shared alias table). */
   madeAliases = false;
   /** Set by a BIF that wants the process to give up the scheduler after it returns (yield, spawn). */

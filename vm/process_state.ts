@@ -16,7 +16,7 @@
  *   this order, each a count followed by its words:
  *     saved X registers | fragments | dictionary (key, value ...) |
  *     links (pid data) | monitors on it (ref id, watcher pid, name) |
- *     monitors it holds (ref id, target pid, name)
+ *     monitors it holds (ref id, target pid, name) | suspensions it holds (pid, count)
  *
  * `PER_THREAD_FIELDS` and `SAVED_FIELDS` together name every own field of a
  * Process; a test checks that a new field is added to one of them (a field
@@ -39,7 +39,7 @@ export const SAVED_FIELDS: readonly string[] = [
   'oldHeap', 'oldTop', 'oldEnd', 'highWater', 'oldOffHeap', 'binVheap', 'binVheapLimit', 'binOldVheap',
   'binOldVheapLimit', 'binVheapMin', 'minorSinceFull', 'fullsweepAfter', 'minHeapSize', 'maxHeapSize',
   'maxHeapKill', 'maxHeapErrorLogger', 'minorGcs', 'majorGcs', 'gcRequest', 'pc', 'cp', 'savedX', 'reductions',
-  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'madeAliases', 'awaitingReply', 'reply', 'yieldRequested', 'monitoredBy',
+  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'madeAliases', 'suspendees', 'awaitingReply', 'reply', 'yieldRequested', 'monitoredBy',
   'monitoring', 'linkSet', 'pendingExit', 'dictionary', 'groupLeader', 'trapExit', 'initialCall', 'exitReason',
   'exitClass', 'exitRawReason', 'exitTrace', 'suspended', 'hibernate', 'hibernated', 'flags',
 ];
@@ -140,7 +140,8 @@ function stateWords(p: Process): number {
     1 + p.dictionary.length +
     1 + (p.hasLinks ? p.links.size : 0) +
     1 + 3 * (p.monitoredBy?.size ?? 0) +
-    1 + 3 * (p.monitoring?.size ?? 0)
+    1 + 3 * (p.monitoring?.size ?? 0) +
+    1 + 2 * (p.suspendees?.size ?? 0)
   );
 }
 
@@ -247,6 +248,7 @@ export function saveState(p: Process): number {
   put(p.hasLinks ? [...p.links] : []);
   put(monitorWords(p.monitoredBy, (m) => m.watcher));
   put(monitorWords(p.monitoring, (m) => m.target));
+  put(p.suspendees === undefined ? [] : [...p.suspendees].flat());
   Atomics.store(w, p.pcb + Pcb.State, at);
   return at;
 }
@@ -370,6 +372,11 @@ export function restoreState(
   for (const n of links) p.links.add(n);
   p.monitoredBy = restoreMonitors(take(), (refId, pid, name) => ({ watcher: pid, target: p.pid, refId, name }));
   p.monitoring = restoreMonitors(take(), (refId, pid, name) => ({ watcher: p.pid, target: pid, refId, name }));
+  const suspendees = take();
+  if (suspendees.length > 0) {
+    p.suspendees = new Map();
+    for (let k = 0; k < suspendees.length; k += 2) p.suspendees.set(suspendees[k]!, suspendees[k + 1]!);
+  }
   Atomics.store(w, pcb + Pcb.State, 0);
   mem.free(at);
   return p;

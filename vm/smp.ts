@@ -77,6 +77,15 @@ export async function runMainOnSchedulers(
     workerFile: fileURLToPath(new URL('./scheduler.js', import.meta.url)),
     data,
   });
+  // Timers set during the start-up are in this thread's timer heap: it keeps firing them (their messages go
+  // to processes on the schedulers); nothing on this thread sets new ones.
+  let timerTick: NodeJS.Timeout | undefined;
+  const pollTimers = (): void => {
+    const next = vm.pollTimers();
+    timerTick = next < 0 ? undefined : setTimeout(pollTimers, next);
+    timerTick?.unref();
+  };
+  pollTimers();
   // When the entry process has ended, what it left running gets DRAIN_MS (the schedulers stop sooner when all is idle).
   const w = vm.mem.i32;
   const exited = Atomics.waitAsync(w, Slot.MainStatus, 0);
@@ -87,6 +96,7 @@ export async function runMainOnSchedulers(
   });
   const result = await pool.done;
   if (drainTimer !== undefined) clearTimeout(drainTimer);
+  if (timerTick !== undefined) clearTimeout(timerTick);
   const reports = result.reports.map((r) => r.result as SmpWorkerResult);
   if (result.reason === StopReason.Halt) {
     const status = reports.find((r) => r.halted !== undefined)?.halted ?? result.haltStatus;

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import '../bifs/index.js';
 import { downArrived, dropMonitor, monitorArrived, notifyMonitors } from '../bifs/erlang_process.js';
 import { answerInfoRequest } from '../bifs/process_info.js';
+import { gcRequestArrived } from '../bifs/erlang_gc.js';
 import { releaseSuspensions } from '../bifs/process_flags.js';
 import { schedulerStatsExit } from '../bifs/scheduler_stats.js';
 import { etsOwnerExited } from '../bifs/ets.js';
@@ -478,12 +479,12 @@ export class VM {
     this.post(pcb, b.close(copyTerm(this, msg, b, undefined, size)));
   }
 
-  /** Builds a message of at most `words` words with `build` and posts it to target (nothing when it has ended). */
-  deliverBuilt(target: Process, words: number, build: (b: Builder) => Term): void {
-    if (target.pcb === 0) return;
+  /** Builds a message of at most `words` words with `build` and posts it to the process `pcb` (any thread's; nothing when 0). */
+  deliverBuilt(pcb: number, words: number, build: (b: Builder) => Term): void {
+    if (pcb === 0) return;
     const b = this.messageBuilder;
     b.open(words);
-    this.post(target.pcb, b.close(build(b)));
+    this.post(pcb, b.close(build(b)));
   }
 
   private readonly messageBuilder: MessageBuilder;
@@ -966,6 +967,9 @@ export class VM {
       case SigKind.InfoRequest:
         answerInfoRequest(p, from, w[block + Sig.Aux]!, w[block + Sig.Payload]!);
         break;
+      case SigKind.GcRequest:
+        gcRequestArrived(p, from, w[block + Sig.Aux]! === 1, w[block + Sig.Payload]!);
+        break;
       case SigKind.InfoReply:
         if (p.awaitingReply !== w[block + Sig.Aux]) break; // an answer nobody waits for any more
         // The block becomes a heap fragment holding the answer, as a received message does.
@@ -1037,8 +1041,8 @@ export class VM {
    * Lets t, a process of this thread that is not running, handle the
    * signals that have reached it, as the real VM makes is_process_alive/1,
    * process_info/2 and suspend_process/2 see the effect of the caller's
-   * earlier signals. SMP: a process of another thread needs a request
-   * signal and a reply instead.
+   * earlier signals. (A process of another thread handles them itself
+   * before it answers a process_info request.)
    */
   handleSignalsOf(t: Process): void {
     if (t === this.current || t.pcb === 0 || inboxEmpty(this.mem.i32, t.pcb)) return;
@@ -1061,7 +1065,7 @@ export class VM {
     const target = sender;
     if (reason === commonAtom('kill')) return this.terminate(target, commonAtom('killed'));
     if (target.trapExit) {
-      this.deliverBuilt(target, sizeOfTerm(this, reason) + 4, (b) => mkTuple3(b, commonAtom('EXIT'), from, copyTerm(this, reason, b)));
+      this.deliverBuilt(target.pcb, sizeOfTerm(this, reason) + 4, (b) => mkTuple3(b, commonAtom('EXIT'), from, copyTerm(this, reason, b)));
       return;
     }
     // exit(self(), normal) ends the caller too.

@@ -1,0 +1,53 @@
+/**
+ * The VM on worker schedulers (issue 6), run as a user runs it: `beamjs run
+ * --schedulers N` (the built CLI), compared with the real erl on the same
+ * .beam.
+ *
+ * The stress program (test/support/smp_stress.erl) has senders on every
+ * scheduler send numbered messages to every receiver, each receiver checking
+ * per-sender order with nothing lost or doubled, then makes waves of
+ * processes die while the processes linked to and monitoring them run
+ * elsewhere, counting that each 'EXIT' and 'DOWN' came exactly once. Its
+ * output is a summary, so it is the same whatever the interleaving.
+ * BEAMJS_STRESS_SCALE multiplies the message counts (for long runs by hand).
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { compileSupportModule } from '../support/erl.js';
+
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const dir = compileSupportModule('smp_stress');
+const scale = Number(process.env.BEAMJS_STRESS_SCALE ?? 1);
+
+function erl(args: string[]): string {
+  const r = spawnSync('erl', ['-noshell', '-pa', dir, '-run', 'smp_stress', 'main', ...args, '-run', 'init', 'stop'], { encoding: 'latin1' });
+  return r.stdout;
+}
+
+function beamjs(schedulers: number, args: string[]): { stdout: string; status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, 'run', '--schedulers', String(schedulers), '-pa', dir, 'smp_stress', 'main', ...args], {
+    encoding: 'latin1',
+    timeout: 300_000,
+  });
+  return { stdout: r.stdout, status: r.status, stderr: r.stderr };
+}
+
+describe('the VM on worker schedulers under stress', () => {
+  // Senders, receivers, messages per pair: about 2 million messages per run, three runs.
+  const runs: Array<[schedulers: number, args: string[]]> = [
+    [2, ['16', '16', String(8000 * scale)]],
+    [3, ['24', '12', String(7000 * scale)]],
+    [4, ['12', '24', String(7000 * scale)]],
+  ];
+  for (const [schedulers, args] of runs) {
+    it(`--schedulers ${schedulers}: ${args[0]} senders x ${args[1]} receivers x ${args[2]} messages, then links and monitors`, { timeout: 600_000 }, () => {
+      const expected = erl(args);
+      expect(expected).toMatch(/bad receivers: \[\]/);
+      const got = beamjs(schedulers, args);
+      expect(got.stderr).toBe('');
+      expect(got.stdout).toBe(expected);
+      expect(got.status).toBe(0);
+    });
+  }
+});
