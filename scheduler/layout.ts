@@ -136,6 +136,8 @@ export const enum Slot {
   SystemLogger = 112,
   /** Word index of the system-wide GC settings and statistics (gc/policy.ts GcState). */
   GcState = 113,
+  /** The reclamation epoch: bumped each time a process's control block is retired (Schedulers.retire). */
+  ReclaimEpoch = 114,
 }
 
 export const HEADER_WORDS = 128;
@@ -305,5 +307,7 @@ export const enum Sched {
   Parks = 17,
   /** 1 from before the scheduler looks at its queue until it finds it empty: a process it took is never unseen (Schedulers.allIdle). */
   Busy = 18,
+  /** The reclamation epoch this scheduler saw at the start of its current loop turn (Schedulers.observe). */
+  SeenEpoch = 19,
   Words = 20,
 }

@@ -67,6 +67,7 @@ export function runScheduler(s: Schedulers, index: number, hooks: SchedulerHooks
   let slices = 0;
   let idle = false;
   while (s.stopReason === StopReason.Running) {
+    s.observe(index);
     s.busy(index, true);
     let pcb = queue.dequeue();
     if (pcb === 0) {

@@ -9,9 +9,6 @@ export function defaultSchedulers(): number {
   return availableParallelism();
 }
 
-/** Whether `beamjs run` may run the VM on worker schedulers (vm/smp.ts). */
-export const WORKER_SCHEDULERS = true;
-
 /**
  * The scheduler threads for a requested count (`--schedulers N`, the
  * `schedulers` option): 0 runs the one scheduler inline on the main thread;
@@ -20,11 +17,8 @@ export const WORKER_SCHEDULERS = true;
  * RangeError.
  */
 export function schedulerOption(n: number | string | undefined, fallback: 'inline' | 'cores'): number {
-  if (n === undefined) return fallback === 'cores' && WORKER_SCHEDULERS ? defaultSchedulers() : 0;
+  if (n === undefined) return fallback === 'cores' ? defaultSchedulers() : 0;
   const v = typeof n === 'string' ? (/^\d+$/.test(n) ? Number(n) : NaN) : n;
   if (!Number.isInteger(v) || v < 0 || v > 1024) throw new RangeError(`schedulers: ${String(n)}: an integer from 0 to 1024`);
-  if (WORKER_SCHEDULERS) return v;
-  // Until the VM runs on worker threads, 1 means the one scheduler on the main thread.
-  if (v > 1) throw new RangeError(`schedulers: ${v}: only 0 or 1 (one scheduler on the main thread) until the VM runs on worker threads`);
-  return 0;
+  return v;
 }

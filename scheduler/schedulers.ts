@@ -358,6 +358,33 @@ export class Schedulers {
     return this.queues[i]!.length + Atomics.load(this.mem.i32, this.record(i) + Sched.Running);
   }
 
+  // ---------------------------------------------------------------- reclaiming control blocks
+
+  /**
+   * Scheduler i starts a loop turn: it holds no control block it found
+   * before (senders look a process up by pid for each send). Published so
+   * that a retired control block is freed only after every scheduler has
+   * passed such a point (quiescent-state reclamation).
+   */
+  observe(i: number): void {
+    Atomics.store(this.mem.i32, this.record(i) + Sched.SeenEpoch, Atomics.load(this.mem.i32, Slot.ReclaimEpoch));
+  }
+
+  /** A control block leaves the process table: the epoch after which it may be freed. */
+  retire(): number {
+    return Atomics.add(this.mem.i32, Slot.ReclaimEpoch, 1) + 1;
+  }
+
+  /** Whether every scheduler has started a turn since `epoch` (or is parked, holding nothing). */
+  passed(epoch: number): boolean {
+    const w = this.mem.i32;
+    for (let i = 0; i < this.count; i++) {
+      const at = this.record(i);
+      if (Atomics.load(w, at + Sched.SeenEpoch) < epoch && Atomics.load(w, at + Sched.Sleep) !== 1) return false;
+    }
+    return true;
+  }
+
   /** Marks scheduler i as looking at or running its queue (true) or out of work (false). */
   busy(i: number, on: boolean): void {
     Atomics.store(this.mem.i32, this.record(i) + Sched.Busy, on ? 1 : 0);

@@ -1,12 +1,14 @@
 /**
- * The VM's one shared memory: a SharedArrayBuffer of the memory limit's size,
- * its views, and the block allocator every thread uses.
+ * The VM's one shared memory: a SharedArrayBuffer, its views, and the block
+ * allocator every thread uses.
  *
- * Views: the buffer is reserved whole at creation (Linux commits its pages
- * only when touched), so every thread's fixed-length views cover all of it
- * from the start and never go stale: a pointer another thread hands over is
- * always inside them. (`refresh()` and the growth path serve a buffer made
- * smaller than its limit with `initialBytes`.)
+ * Views: each thread holds fixed-length views (a length-tracking view of a
+ * growable buffer is 10-20x slower in hot loops on Node 20). A VM run on
+ * the SMP schedulers reserves its whole limit at creation (`reserveAll`;
+ * Linux commits pages only when touched), so every thread's views cover all
+ * of it and a pointer another thread hands over is always inside them. An
+ * inline VM's buffer grows: the new byte size is published in
+ * Slot.ByteSize, and the thread calls `refresh()` at its safe points.
  *
  * Allocator: blocks of a size class (scheduler/layout.ts SIZE_CLASS_WORDS:
  * powers of two up to 128 words, then the real VM's heap sizes) come from
@@ -20,8 +22,10 @@ import { ATOM_ENTRY_WORDS, HEADER_WORDS, LAYOUT_MAGIC, LAYOUT_VERSION, SIZE_CLAS
 import { MAX_WORD_INDEX } from './term/tags.js';
 
 export interface MemoryOptions {
-  /** Initial size in bytes of a buffer that grows (default: the whole limit, reserved at once and never grown). */
+  /** Initial size in bytes (default 32 MiB) of a buffer that grows. */
   initialBytes?: number;
+  /** Reserve the whole limit at creation and never grow (the SMP schedulers: no thread's views go stale). */
+  reserveAll?: boolean;
   /** Upper limit in bytes (default 4 GiB, the most a 32-bit term pointer can address). */
   maxBytes?: number;
   /** Maximum number of atoms (default 1,048,576 as in the real VM). */
@@ -36,6 +40,7 @@ export class OutOfMemoryError extends Error {
   }
 }
 
+const DEFAULT_INITIAL = 32 << 20;
 const DEFAULT_MAX = 2 ** 32;
 
 export class Memory {
@@ -51,11 +56,11 @@ export class Memory {
   /** Creates and formats a new VM memory. */
   static create(options: MemoryOptions = {}): Memory {
     const maxBytes = Math.min(options.maxBytes ?? DEFAULT_MAX, (MAX_WORD_INDEX + 1) * 4);
-    // By default the whole limit is reserved at once (the kernel commits pages only when they are touched:
-    // an untouched 4 GiB buffer costs nothing), so no thread's views ever go stale however the memory fills.
-    // An explicit initialBytes makes a smaller buffer that grows (the growth path's own tests use it).
-    const initial = options.initialBytes === undefined ? maxBytes : Math.min(roundUp(options.initialBytes, 1 << 16), maxBytes);
-    const buffer = initial === maxBytes ? new SharedArrayBuffer(maxBytes) : new SharedArrayBuffer(initial, { maxByteLength: maxBytes });
+    // reserveAll: the whole limit at once, never grown, so no scheduler thread's views ever go stale (the
+    // kernel commits pages only when they are touched). Otherwise a growable buffer: cheap to make many of
+    // (a test process holds dozens of VMs; reserved buffers would be counted against fork's overcommit).
+    const initial = options.reserveAll ? maxBytes : Math.min(roundUp(options.initialBytes ?? DEFAULT_INITIAL, 1 << 16), maxBytes);
+    const buffer = options.reserveAll ? new SharedArrayBuffer(maxBytes) : new SharedArrayBuffer(initial, { maxByteLength: maxBytes });
     const mem = new Memory(buffer);
     const w = mem.i32;
     w[Slot.Magic] = LAYOUT_MAGIC;

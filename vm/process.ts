@@ -336,8 +336,12 @@ export class Process implements Builder {
     }
   }
 
-  /** Releases the heap, the fragments and the references to off-heap binaries. */
-  release(): void {
+  /**
+   * Releases the heap, the fragments and the references to off-heap
+   * binaries; the control block too, or, given `retire`, hands it over to be
+   * freed later (another scheduler thread may still be sending to it).
+   */
+  release(retire?: (pcb: number) => void): void {
     const mem = this.mem;
     releaseProcBins(mem, this.offHeap);
     releaseProcBins(mem, this.oldOffHeap);
@@ -356,7 +360,8 @@ export class Process implements Builder {
     if (this.pcb !== 0) {
       freeQueue(mem, this.pcb);
       Atomics.store(mem.i32, this.pcb + Pcb.Status, ProcessStatus.Exited);
-      mem.free(this.pcb);
+      if (retire === undefined) mem.free(this.pcb);
+      else retire(this.pcb);
       this.pcb = 0;
     }
   }

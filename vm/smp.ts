@@ -11,6 +11,7 @@
  * stealing. The main thread stays the host: it waits for the schedulers to
  * stop and turns how the entry process ended into the exit status.
  */
+import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SchedulerPool } from '../scheduler/pool.js';
 import { StopReason } from '../scheduler/schedulers.js';
@@ -59,7 +60,10 @@ export async function runMainOnSchedulers(
   makeArgs: (vm: VM) => Term[],
   preload?: Uint8Array,
 ): Promise<SmpOutcome> {
-  const vm = new VM({ ...options, schedulers });
+  // The whole memory limit reserved up front (no bigger than the machine's memory), so that no scheduler
+  // thread's views of it ever go stale.
+  const maxBytes = Math.min(options.memory?.maxBytes ?? 2 ** 32, Math.floor(totalmem() / 65536) * 65536);
+  const vm = new VM({ ...options, schedulers, memory: { ...options.memory, maxBytes, reserveAll: true } });
   if (preload !== undefined) vm.load(preload);
   const started = vm.startMain(module, fun, makeArgs(vm));
   if (started !== undefined) return { status: started, halted: true, reason: undefined };

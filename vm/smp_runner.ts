@@ -49,6 +49,7 @@ export function createHooks(ctx: RunnerContext): RunnerHooks {
       }
     },
     timers() {
+      vm.reclaim();
       const next = vm.pollTimers();
       if (vm.mainExited() && s.allIdle()) s.stop(StopReason.Done);
       return next < 0 ? Infinity : next;

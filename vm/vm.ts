@@ -31,7 +31,7 @@ import type { RunQueue } from '../scheduler/run_queue.js';
 import { Schedulers } from '../scheduler/schedulers.js';
 import { SliceResult } from '../scheduler/loop.js';
 import { TimerHeap } from '../scheduler/timers.js';
-import { dropMessage, fetchInbox, inboxEmpty, MessageBuilder, pushInbox, queueLength, type SignalHandler } from './mailbox.js';
+import { dropMessage, fetchInbox, freeQueue, inboxEmpty, MessageBuilder, pushInbox, queueLength, type SignalHandler } from './mailbox.js';
 import { functionAt, BinSpecCache, CatchTable, ExportTable, ModuleTable, type LoadedModule } from './code/code_table.js';
 import { attachModule, loadModule } from './code/load.js';
 import { OP_APPLY2_STUB, OP_APPLY_STUB, OP_BIF_STUB_ERROR, OP_CALL_BIF_RETURN, OP_PROCESS_EXIT } from './code/ops.js';
@@ -1133,8 +1133,33 @@ export class VM {
     }
     if (p !== this.mainProcess) {
       this.processes.delete(pidData(p.pid));
-      p.release();
+      // With several schedulers a sender on another thread may have looked the process up just before it
+      // left the process table: its control block is freed once every scheduler has passed a turn.
+      p.release(this.schedulers.count > 1 ? (pcb) => this.graveyard.push(pcb, this.schedulers.retire()) : undefined);
     }
+  }
+
+  /** Control blocks of ended processes waiting to be freed, with their epochs (pairs). */
+  private readonly graveyard: number[] = [];
+
+  /** Frees the retired control blocks no scheduler can still hold (a late message in one is freed with it). */
+  reclaim(): void {
+    const g = this.graveyard;
+    let kept = 0;
+    for (let i = 0; i < g.length; i += 2) {
+      const pcb = g[i]!;
+      const epoch = g[i + 1]!;
+      if (this.schedulers.passed(epoch)) {
+        // Signals that came after the exit get a dead process's answers (noproc), messages are dropped.
+        fetchInbox(this.mem.i32, pcb, this.onSignal);
+        freeQueue(this.mem, pcb);
+        this.mem.free(pcb);
+      } else {
+        g[kept++] = pcb;
+        g[kept++] = epoch;
+      }
+    }
+    g.length = kept;
   }
 
   /** The entry process's exit reason (display text), on the thread where it ended. */

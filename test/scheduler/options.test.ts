@@ -1,13 +1,16 @@
-// The schedulers option (scheduler/options.ts) while the VM runs only on the main thread.
+// The schedulers option (scheduler/options.ts), shared by `beamjs run` and the embedding API.
 import { expect, it } from 'vitest';
-import { schedulerOption, WORKER_SCHEDULERS } from '../../scheduler/options.js';
+import { availableParallelism } from 'node:os';
+import { schedulerOption } from '../../scheduler/options.js';
+import { BeamVM } from '../../vm/api.js';
 
-it('accepts 0 and 1 (the inline scheduler), refuses more until the VM runs on worker threads, rejects junk', () => {
-  expect(WORKER_SCHEDULERS).toBe(false);
-  expect(schedulerOption(undefined, 'cores')).toBe(0);
+it('0 is the inline scheduler, N worker schedulers, the default one per core for the CLI and inline for the API; junk is refused', async () => {
+  expect(schedulerOption(undefined, 'cores')).toBe(availableParallelism());
   expect(schedulerOption(undefined, 'inline')).toBe(0);
   expect(schedulerOption('0', 'cores')).toBe(0);
-  expect(schedulerOption(1, 'inline')).toBe(0);
-  expect(() => schedulerOption('4', 'cores')).toThrow(/only 0 or 1/);
+  expect(schedulerOption('4', 'cores')).toBe(4);
+  expect(schedulerOption(1, 'inline')).toBe(1);
   for (const bad of ['', '-1', '1.5', 'x', '1025', -1, 1.5, 2000]) expect(() => schedulerOption(bad, 'cores')).toThrow(/an integer from 0 to 1024/);
+  // The embedding API runs its processes on the host's event loop: worker schedulers are refused.
+  await expect(BeamVM.create({ schedulers: 2, otpLibraries: false })).rejects.toThrow(RangeError);
 });

@@ -9,7 +9,10 @@
  * processes die while the processes linked to and monitoring them run
  * elsewhere, counting that each 'EXIT' and 'DOWN' came exactly once. Its
  * output is a summary, so it is the same whatever the interleaving.
- * BEAMJS_STRESS_SCALE multiplies the message counts (for long runs by hand).
+ * A second program (test/support/smp_ets.erl) has processes on both
+ * schedulers update one ETS table, one counter array and one atomics array
+ * at once: the totals must be exact, as erl's are.
+ * BEAMJS_STRESS_SCALE multiplies the counts (for long runs by hand).
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -18,15 +21,16 @@ import { compileSupportModule } from '../support/erl.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const dir = compileSupportModule('smp_stress');
+const etsDir = compileSupportModule('smp_ets');
 const scale = Number(process.env.BEAMJS_STRESS_SCALE ?? 1);
 
-function erl(args: string[]): string {
-  const r = spawnSync('erl', ['-noshell', '-pa', dir, '-run', 'smp_stress', 'main', ...args, '-run', 'init', 'stop'], { encoding: 'latin1' });
+function erl(args: string[], module = 'smp_stress', from = dir): string {
+  const r = spawnSync('erl', ['-noshell', '-pa', from, '-run', module, 'main', ...args, '-run', 'init', 'stop'], { encoding: 'latin1' });
   return r.stdout;
 }
 
-function beamjs(schedulers: number, args: string[]): { stdout: string; status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, 'run', '--schedulers', String(schedulers), '-pa', dir, 'smp_stress', 'main', ...args], {
+function beamjs(schedulers: number, args: string[], module = 'smp_stress', from = dir): { stdout: string; status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, 'run', '--schedulers', String(schedulers), '-pa', from, module, 'main', ...args], {
     encoding: 'latin1',
     timeout: 300_000,
   });
@@ -50,4 +54,15 @@ describe('the VM on worker schedulers under stress', () => {
       expect(got.status).toBe(0);
     });
   }
+
+  // Issue 9's concurrency test: processes spread over the schedulers update one ETS table, one counter
+  // array and one atomics array at once (test/support/smp_ets.erl); the totals must be exact.
+  it('ETS, counters and atomics updated by 16 processes on 2 schedulers: exact totals', { timeout: 600_000 }, () => {
+    const args = ['16', String(5000 * scale)];
+    const expected = erl(args, 'smp_ets', etsDir);
+    const got = beamjs(2, args, 'smp_ets', etsDir);
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toBe(expected);
+    expect(got.status).toBe(0);
+  });
 });
