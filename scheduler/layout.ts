@@ -127,6 +127,8 @@ export const enum Slot {
   SchedulerTimes = 98,
   /** Schedulers: enables of erlang:system_flag(scheduler_wall_time, true) still in force. */
   WallTimeEnables = 99,
+  /** Schedulers: microseconds an idle scheduler spins looking for work before it parks. */
+  SpinMicros = 100,
 
   /** The entry process of `beamjs run` (a pid), so whichever scheduler runs it knows it (vm/vm.ts). */
   MainPid = 110,

@@ -44,10 +44,12 @@ export interface SchedulerHooks {
   timers?(): number;
   /**
    * Moves the process's per-thread state into shared memory before it goes
-   * to scheduler `to` (the VM serializes its JS Process). Without this hook
-   * processes are never handed over.
+   * to scheduler `to` (the VM serializes its JS Process), or returns false
+   * to keep it here (the VM moves only processes that used up their last
+   * slice: one that waits for messages runs best beside its partners).
+   * Without this hook processes are never handed over.
    */
-  migrate?(pcb: number, to: number): void;
+  migrate?(pcb: number, to: number): boolean | void;
   /** Whether another scheduler may take this queued process as it is (its state is all in shared memory). */
   stealable?(pcb: number): boolean;
 }
@@ -93,13 +95,14 @@ export function runScheduler(s: Schedulers, index: number, hooks: SchedulerHooks
       idle = false;
     } else if (migrate !== undefined && queue.length > 0) {
       const to = giveTo(s, index, slices);
-      if (to >= 0) {
-        migrate(pcb, to);
+      if (to >= 0 && migrate(pcb, to) !== false) {
         s.handOver(pcb, index, to);
         continue;
       }
-    } else if (stealable !== undefined && queue.length > 0 && slices % BALANCE_EVERY === 0) {
-      // Work waits here while a scheduler sleeps: wake it to steal (it parks again if nothing qualifies).
+    } else if (stealable !== undefined && queue.length > 1 && slices % BALANCE_EVERY === 0) {
+      // Work piles up here while a scheduler sleeps: wake it to steal (it parks again if nothing qualifies).
+      // Not for one process in the queue: a token passed around a ring would keep waking the other thread
+      // into this queue's lock for nothing.
       const thief = s.idleScheduler(index);
       if (thief >= 0 && s.parked(thief)) s.unpark(thief);
     }

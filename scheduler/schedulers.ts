@@ -27,6 +27,9 @@ import { Pcb, Sched, Slot } from './layout.js';
 import { RunQueue } from './run_queue.js';
 import type { Memory } from '../vm/memory.js';
 
+/** How long an idle scheduler looks for work before it parks, by default (microseconds). */
+const SPIN_MICROS = 50;
+
 /** ProcessStatus (vm/process.ts) values the scheduler itself changes. */
 const RUNNABLE = 0;
 const WAITING = 2;
@@ -78,7 +81,7 @@ export class Schedulers {
   }
 
   /** Lays out `count` schedulers in a new memory (the main thread, once). */
-  static format(mem: Memory, count: number): Schedulers {
+  static format(mem: Memory, count: number, spinMicros = SPIN_MICROS): Schedulers {
     if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError(`schedulers: ${count}: 1 to 1024`);
     const w = mem.i32;
     if (w[Slot.Schedulers] !== 0) throw new Error('schedulers already formatted in this memory');
@@ -88,6 +91,7 @@ export class Schedulers {
     const times = mem.allocZeroed(2 * (PER_SCHED * count + StatF64.Words) + 1);
     w[Slot.SchedulerTimes] = (times + 1) & ~1;
     w[Slot.SchedulersOnline] = count;
+    w[Slot.SpinMicros] = spinMicros;
     Atomics.store(w, Slot.Schedulers, count);
     return new Schedulers(mem);
   }
@@ -163,6 +167,14 @@ export class Schedulers {
    * not empty.
    */
   park(i: number, timeoutMs: number): void {
+    // Spin a little first: a process on another scheduler often answers within microseconds, while waking
+    // a thread that sleeps in Atomics.wait takes tens of them (the real VM's schedulers spin too).
+    const q = this.queues[i]!;
+    const spinUntil = performance.now() + Math.min(this.mem.i32[Slot.SpinMicros]! / 1000, timeoutMs);
+    for (let n = 1; q.length === 0 && this.stopReason === StopReason.Running; n++) {
+      if ((n & 63) === 0 && performance.now() >= spinUntil) break;
+    }
+    if (q.length > 0) return;
     const w = this.mem.i32;
     const sleep = this.record(i) + Sched.Sleep;
     Atomics.store(w, sleep, 1);

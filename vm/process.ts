@@ -169,6 +169,8 @@ export class Process implements Builder {
    */
   awaitingReply = 0;
   reply: Term = 0;
+  /** Its last slice ended with reductions (or a yield) left to run: CPU-bound, so worth moving to an idle scheduler. */
+  preempted = false;
   /** The suspensions it holds (erlang:suspend_process): suspendee pid -> count, made on first use. */
   suspendees: Map<Term, number> | undefined = undefined;
   /** It has made an alias (its exit then clears the ones left in the shared alias table). */

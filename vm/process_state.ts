@@ -39,7 +39,7 @@ export const SAVED_FIELDS: readonly string[] = [
   'oldHeap', 'oldTop', 'oldEnd', 'highWater', 'oldOffHeap', 'binVheap', 'binVheapLimit', 'binOldVheap',
   'binOldVheapLimit', 'binVheapMin', 'minorSinceFull', 'fullsweepAfter', 'minHeapSize', 'maxHeapSize',
   'maxHeapKill', 'maxHeapErrorLogger', 'minorGcs', 'majorGcs', 'gcRequest', 'pc', 'cp', 'savedX', 'reductions',
-  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'madeAliases', 'suspendees', 'awaitingReply', 'reply', 'yieldRequested', 'monitoredBy',
+  'gcCount', 'timeoutAt', 'timerSeq', 'timedOut', 'waitArmed', 'timeoutPc', 'inReceive', 'madeAliases', 'suspendees', 'preempted', 'awaitingReply', 'reply', 'yieldRequested', 'monitoredBy',
   'monitoring', 'linkSet', 'pendingExit', 'dictionary', 'groupLeader', 'trapExit', 'initialCall', 'exitReason',
   'exitClass', 'exitRawReason', 'exitTrace', 'suspended', 'hibernate', 'hibernated', 'flags',
 ];
@@ -123,6 +123,7 @@ const enum Bit {
   HasFlags = 1 << 9,
   InReceive = 1 << 14,
   MadeAliases = 1 << 15,
+  Preempted = 1 << 16,
   FlagMaxHeapKill = 1 << 10,
   FlagMaxHeapErrorLogger = 1 << 11,
   FlagOffHeapQueue = 1 << 12,
@@ -200,6 +201,7 @@ export function saveState(p: Process): number {
   if (p.hibernated) bits |= Bit.Hibernated;
   if (p.inReceive) bits |= Bit.InReceive;
   if (p.madeAliases) bits |= Bit.MadeAliases;
+  if (p.preempted) bits |= Bit.Preempted;
   if (p.pendingExit !== undefined) {
     bits |= Bit.HasPendingExit;
     w[at + S.PendingExit] = p.pendingExit;
@@ -326,6 +328,7 @@ export function restoreState(
   p.hibernated = (bits & Bit.Hibernated) !== 0;
   p.inReceive = (bits & Bit.InReceive) !== 0;
   p.madeAliases = (bits & Bit.MadeAliases) !== 0;
+  p.preempted = (bits & Bit.Preempted) !== 0;
   p.pendingExit = (bits & Bit.HasPendingExit) !== 0 ? w[at + S.PendingExit]! : undefined;
   p.groupLeader = w[at + S.GroupLeader]!;
   p.initialCall = [w[at + S.InitialModule]!, w[at + S.InitialFunction]!, w[at + S.InitialArity]!];

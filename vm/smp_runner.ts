@@ -55,7 +55,7 @@ export function createHooks(ctx: RunnerContext): RunnerHooks {
       return next < 0 ? Infinity : next;
     },
     migrate(pcb) {
-      vm.giveAway(pcb);
+      return vm.giveAway(pcb);
     },
     stealable(pcb) {
       return Atomics.load(w, pcb + Pcb.State) !== 0;

@@ -731,10 +731,12 @@ export class VM {
         p.status = ProcessStatus.Runnable;
         next = SliceResult.Yield;
       }
+      p.preempted = next === SliceResult.Yield;
     } else if (r === RunResult.Wait) {
       // Receive looked at everything it had: a message that came since is in the inbox. Publish
       // Waiting first, then look: a sender either sees Waiting (and wakes it) or pushed before the look.
       p.inReceive = true;
+      p.preempted = false;
       p.status = ProcessStatus.Waiting;
       next = SliceResult.Wait;
       if (!inboxEmpty(this.mem.i32, p.pcb)) this.wake(p.pcb);
@@ -764,14 +766,21 @@ export class VM {
     return q;
   }
 
-  /** Hands a process this thread owns to another scheduler: its state goes into shared memory and leaves this thread's cache. */
-  giveAway(pcb: number): void {
+  /**
+   * Hands a process this thread owns to another scheduler: its state goes
+   * into shared memory and leaves this thread's cache. Only a process that
+   * used up its last slice goes (false: it stays): one that only answers
+   * messages keeps its partners' cache and is woken without a thread hop.
+   */
+  giveAway(pcb: number): boolean {
     const w = this.mem.i32;
     const key = pidData(w[pcb + Pcb.Pid]!);
     const p = this.processes.get(key);
-    if (p === undefined || p.pcb !== pcb) return; // saved already (it came here and never ran)
+    if (p === undefined || p.pcb !== pcb) return true; // saved already (it came here and never ran)
+    if (!p.preempted) return false;
     saveState(p);
     this.processes.delete(key);
+    return true;
   }
 
   /** Saves p's state into shared memory and restores it into the same object: what a move between schedulers does. */

@@ -42,7 +42,8 @@ interface Setup {
 
 function setup(o: Setup) {
   const mem = Memory.create({ initialBytes: 4 << 20, atomLimit: 1024 });
-  const s = Schedulers.format(mem, o.threads);
+  // No spinning before parking (the VM spins 50 µs): these tests exercise parking and waking.
+  const s = Schedulers.format(mem, o.threads, 0);
   const world = makeWorld(mem, o.procs.length, { steal: o.steal ?? false, migrate: o.migrate ?? false, work: o.work ?? 0 });
   const pcbs = o.procs.map((_, n) => makeProc(mem, world, n));
   o.procs.forEach((spec, n) => configure(mem, pcbs[n]!, { ...spec, peer: spec.peer === undefined ? 0 : pcbs[spec.peer] }));
