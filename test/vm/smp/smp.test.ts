@@ -40,7 +40,8 @@ function erl(dirs: string[], calls: string): string {
 /** A VM context whose standard output is collected. */
 function context(options: ConstructorParameters<typeof VM>[0]): { vm: VM; run: (m: string, f: string, between?: () => void) => string } {
   const out: Uint8Array[] = [];
-  const vm = new VM({ ...options, stdout: (b) => out.push(b.slice()) });
+  // Two scheduler records: each context runs its own processes from its own queue (the attached one is scheduler 1).
+  const vm = new VM({ ...options, ...(options?.attach === undefined ? { schedulers: 2 } : { schedulerIndex: 1 }), stdout: (b) => out.push(b.slice()) });
   return {
     vm,
     run(m, f, between) {

@@ -10,7 +10,8 @@ const { buffer, codePath, race, calls, go } = workerData as {
   buffer: SharedArrayBuffer; codePath: string[]; race: string[]; calls: Array<[string, string]>; go: Int32Array;
 };
 const out: Uint8Array[] = [];
-const vm = new VM({ attach: buffer, codePath, stdout: (b) => out.push(b.slice()), jit: { threshold: 0 } });
+// Scheduler 1: the main thread's context runs scheduler 0's queue.
+const vm = new VM({ attach: buffer, codePath, schedulerIndex: 1, stdout: (b) => out.push(b.slice()), jit: { threshold: 0 } });
 parentPort!.postMessage('ready');
 Atomics.wait(go, 0, 0);
 for (const m of race) vm.autoload(vm.atoms.intern(m));
