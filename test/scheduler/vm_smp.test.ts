@@ -38,11 +38,11 @@ function beamjs(schedulers: number, args: string[], module = 'smp_stress', from 
 }
 
 describe('the VM on worker schedulers under stress', () => {
-  // Senders, receivers, messages per pair: about 2 million messages per run, three runs.
+  // Senders, receivers, messages per pair: about 8 million messages per run, three runs (24 million in all).
   const runs: Array<[schedulers: number, args: string[]]> = [
-    [2, ['16', '16', String(8000 * scale)]],
-    [3, ['24', '12', String(7000 * scale)]],
-    [4, ['12', '24', String(7000 * scale)]],
+    [2, ['16', '16', String(32000 * scale)]],
+    [3, ['24', '12', String(28000 * scale)]],
+    [4, ['12', '24', String(28000 * scale)]],
   ];
   for (const [schedulers, args] of runs) {
     it(`--schedulers ${schedulers}: ${args[0]} senders x ${args[1]} receivers x ${args[2]} messages, then links and monitors`, { timeout: 600_000 }, () => {
