@@ -106,18 +106,29 @@ export function runScheduler(s: Schedulers, index: number, hooks: SchedulerHooks
       const thief = s.idleScheduler(index);
       if (thief >= 0 && s.parked(thief)) s.unpark(thief);
     }
-    s.running(index, true);
-    const t0 = performance.now();
-    const r = runSlice(pcb);
-    s.addActive(index, performance.now() - t0);
-    s.running(index, false);
+    runOneSlice(s, index, pcb, runSlice);
     slices++;
-    if (r === SliceResult.Yield) queue.enqueue(pcb);
-    else if (r === SliceResult.Exit) s.exited();
     timers();
   }
   if (idle) s.setIdle(index, false);
   return { slices };
+}
+
+/**
+ * One slice of `pcb` on scheduler `index`, with the bookkeeping every
+ * scheduler loop does around it (this one, and the VM's inline loop):
+ * the running flag and active time, then the process queued again if it is
+ * still runnable, or counted out if it ended.
+ */
+export function runOneSlice(s: Schedulers, index: number, pcb: number, runSlice: (pcb: number) => SliceResult): SliceResult {
+  s.running(index, true);
+  const t0 = performance.now();
+  const r = runSlice(pcb);
+  s.addActive(index, performance.now() - t0);
+  s.running(index, false);
+  if (r === SliceResult.Yield) s.queues[index]!.enqueue(pcb);
+  else if (r === SliceResult.Exit) s.exited();
+  return r;
 }
 
 /** Where scheduler `index`, with work queued, gives a runnable process: an idle scheduler, or a much shorter queue. */

@@ -392,22 +392,18 @@ function restoreMonitors(words: Int32Array, entry: (refId: number, pid: Term, na
   return table;
 }
 
-let floatScratch: Float64Array | undefined;
-let floatWords: Int32Array | undefined;
+// Scratch for moving a double in and out of two words.
+const f64 = new Float64Array(1);
+const f64w = new Int32Array(f64.buffer);
 
 function writeFloat(mem: Memory, at: number, v: number): void {
-  floatScratch ??= new Float64Array(1);
-  floatWords ??= new Int32Array(floatScratch.buffer);
-  floatScratch[0] = v;
-  mem.i32[at] = floatWords[0]!;
-  mem.i32[at + 1] = floatWords[1]!;
+  f64[0] = v;
+  mem.i32[at] = f64w[0]!;
+  mem.i32[at + 1] = f64w[1]!;
 }
 
 function readFloat(mem: Memory, at: number): number {
-  floatScratch ??= new Float64Array(1);
-  floatWords ??= new Int32Array(floatScratch.buffer);
-  floatWords[0] = mem.i32[at]!;
-  floatWords[1] = mem.i32[at + 1]!;
-  return floatScratch[0]!;
+  f64w[0] = mem.i32[at]!;
+  f64w[1] = mem.i32[at + 1]!;
+  return f64[0]!;
 }
-

@@ -29,7 +29,7 @@ import { copyTerm, sizeOfTerm } from '../gc/copy.js';
 import { Msg, Pcb, Sig, SigKind, Slot } from '../scheduler/layout.js';
 import type { RunQueue } from '../scheduler/run_queue.js';
 import { Schedulers } from '../scheduler/schedulers.js';
-import { SliceResult } from '../scheduler/loop.js';
+import { runOneSlice, SliceResult } from '../scheduler/loop.js';
 import { TimerHeap } from '../scheduler/timers.js';
 import { dropMessage, fetchInbox, freeQueue, inboxEmpty, MessageBuilder, pushInbox, queueLength, type SignalHandler } from './mailbox.js';
 import { functionAt, BinSpecCache, CatchTable, ExportTable, ModuleTable, type LoadedModule } from './code/code_table.js';
@@ -679,14 +679,7 @@ export class VM {
         if (!this.fireTimers()) return;
         continue;
       }
-      const s = this.schedulers;
-      s.running(this.schedulerIndex, true);
-      const t0 = performance.now();
-      const r = this.runSlice(pcb);
-      s.addActive(this.schedulerIndex, performance.now() - t0);
-      s.running(this.schedulerIndex, false);
-      if (r === SliceResult.Yield) this.runQueue.enqueue(pcb);
-      else if (r === SliceResult.Exit) s.exited();
+      runOneSlice(this.schedulers, this.schedulerIndex, pcb, this.sliceRunner);
       if (this.timerHeap.size > 0 && this.timerHeap.next <= performance.now()) this.fireTimers(false);
     }
   }
@@ -754,13 +747,11 @@ export class VM {
    * (vm/process_state.ts). Undefined when the process has ended.
    */
   ownProcess(pcb: number): Process | undefined {
-    const w = this.mem.i32;
-    const key = pidData(w[pcb + Pcb.Pid]!);
-    const p = this.processes.get(key);
-    if (p !== undefined && p.pcb === pcb) return p;
-    if (Atomics.load(w, pcb + Pcb.State) === 0) return undefined;
+    const p = this.cachedProcess(pcb);
+    if (p !== undefined) return p;
+    if (Atomics.load(this.mem.i32, pcb + Pcb.State) === 0) return undefined;
     const q = restoreState(this, this.mem, this.atoms, pcb);
-    this.processes.set(key, q);
+    this.processes.set(pidData(q.pid), q);
     // Its receive timer was in the old owner's timer heap: armed again here (same deadline).
     if (q.timeoutAt >= 0) this.timerHeap.push({ at: q.timeoutAt, seq: ++q.timerSeq, target: q });
     return q;
@@ -773,15 +764,22 @@ export class VM {
    * messages keeps its partners' cache and is woken without a thread hop.
    */
   giveAway(pcb: number): boolean {
-    const w = this.mem.i32;
-    const key = pidData(w[pcb + Pcb.Pid]!);
-    const p = this.processes.get(key);
-    if (p === undefined || p.pcb !== pcb) return true; // saved already (it came here and never ran)
+    const p = this.cachedProcess(pcb);
+    if (p === undefined) return true; // saved already (it came here and never ran)
     if (!p.preempted) return false;
     saveState(p);
-    this.processes.delete(key);
+    this.processes.delete(pidData(p.pid));
     return true;
   }
+
+  /** This thread's JS object of the process `pcb`, if it has one. */
+  private cachedProcess(pcb: number): Process | undefined {
+    const p = this.processes.get(pidData(this.mem.i32[pcb + Pcb.Pid]!));
+    return p !== undefined && p.pcb === pcb ? p : undefined;
+  }
+
+  /** runSlice bound once, for the inline loop. */
+  private readonly sliceRunner = (pcb: number): SliceResult => this.runSlice(pcb);
 
   /** Saves p's state into shared memory and restores it into the same object: what a move between schedulers does. */
   private moveState(p: Process): void {
