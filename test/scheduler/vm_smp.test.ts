@@ -15,7 +15,7 @@
  * BEAMJS_STRESS_SCALE multiplies the counts (for long runs by hand).
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compileSupportModule } from '../support/erl.js';
 
@@ -24,17 +24,26 @@ const dir = compileSupportModule('smp_stress');
 const etsDir = compileSupportModule('smp_ets');
 const scale = Number(process.env.BEAMJS_STRESS_SCALE ?? 1);
 
-function erl(args: string[], module = 'smp_stress', from = dir): string {
-  const r = spawnSync('erl', ['-noshell', '-pa', from, '-run', module, 'main', ...args, '-run', 'init', 'stop'], { encoding: 'latin1' });
-  return r.stdout;
+/** Runs a command without blocking this worker's event loop (a long spawnSync starves vitest's RPC and fails the run). */
+function runAsync(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string; status: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('close', (status) =>
+      resolve({ stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString('latin1'), status }),
+    );
+  });
 }
 
-function beamjs(schedulers: number, args: string[], module = 'smp_stress', from = dir): { stdout: string; status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, 'run', '--schedulers', String(schedulers), '-pa', from, module, 'main', ...args], {
-    encoding: 'latin1',
-    timeout: 300_000,
-  });
-  return { stdout: r.stdout, status: r.status, stderr: r.stderr };
+async function erl(args: string[], module = 'smp_stress', from = dir): Promise<string> {
+  return (await runAsync('erl', ['-noshell', '-pa', from, '-run', module, 'main', ...args, '-run', 'init', 'stop'])).stdout;
+}
+
+function beamjs(schedulers: number, args: string[], module = 'smp_stress', from = dir): Promise<{ stdout: string; status: number | null; stderr: string }> {
+  return runAsync(process.execPath, [cli, 'run', '--schedulers', String(schedulers), '-pa', from, module, 'main', ...args]);
 }
 
 describe('the VM on worker schedulers under stress', () => {
@@ -45,10 +54,10 @@ describe('the VM on worker schedulers under stress', () => {
     [4, ['12', '24', String(28000 * scale)]],
   ];
   for (const [schedulers, args] of runs) {
-    it(`--schedulers ${schedulers}: ${args[0]} senders x ${args[1]} receivers x ${args[2]} messages, then links and monitors`, { timeout: 600_000 }, () => {
-      const expected = erl(args);
+    it(`--schedulers ${schedulers}: ${args[0]} senders x ${args[1]} receivers x ${args[2]} messages, then links and monitors`, { timeout: 600_000 }, async () => {
+      const expected = await erl(args);
       expect(expected).toMatch(/bad receivers: \[\]/);
-      const got = beamjs(schedulers, args);
+      const got = await beamjs(schedulers, args);
       expect(got.stderr).toBe('');
       expect(got.stdout).toBe(expected);
       expect(got.status).toBe(0);
@@ -57,10 +66,10 @@ describe('the VM on worker schedulers under stress', () => {
 
   // Issue 9's concurrency test: processes spread over the schedulers update one ETS table, one counter
   // array and one atomics array at once (test/support/smp_ets.erl); the totals must be exact.
-  it('ETS, counters and atomics updated by 16 processes on 2 schedulers: exact totals', { timeout: 600_000 }, () => {
+  it('ETS, counters and atomics updated by 16 processes on 2 schedulers: exact totals', { timeout: 600_000 }, async () => {
     const args = ['16', String(5000 * scale)];
-    const expected = erl(args, 'smp_ets', etsDir);
-    const got = beamjs(2, args, 'smp_ets', etsDir);
+    const expected = await erl(args, 'smp_ets', etsDir);
+    const got = await beamjs(2, args, 'smp_ets', etsDir);
     expect(got.stderr).toBe('');
     expect(got.stdout).toBe(expected);
     expect(got.status).toBe(0);
